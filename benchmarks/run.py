@@ -1,0 +1,115 @@
+"""Benchmarks that print figures (not tests). `python benchmarks/run.py engine` or `... build`.
+
+engine: the indicator engine on the real data and on synthetic cities with 10× and 100× the Ortsteile
+        (each Ortsteil copied with a new code, keeping its Stadtbezirk and Planungsraum).
+build:  cold build (all cycles, all cores), warm rebuild, and the share of time spent starting kernels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+
+def mirror() -> Path:
+    return Path(os.environ.get("EVALKIT_DATA_MIRROR", REPO.parent / "shared" / "data" / "leipzig")).resolve()
+
+
+def scaled(obs, areas, k: int):
+    import pandas as pd
+
+    if k == 1:
+        return obs, areas
+    ot = obs[obs["level"] == "ortsteil"]
+    obs_parts, area_parts = [], []
+    for i in range(k):
+        suffix = f"-{i}" if i else ""
+        obs_parts.append(ot.assign(area_code=ot["area_code"] + suffix))
+        area_parts.append(areas.assign(ot_code=areas["ot_code"] + suffix, ortsteil=areas["ortsteil"] + suffix))
+    return pd.concat(obs_parts, ignore_index=True), pd.concat(area_parts, ignore_index=True)
+
+
+def bench_engine(repeats: int) -> None:
+    from evalkit.areas import load_areas
+    from evalkit.catalogue import load_catalogue
+    from evalkit.indicators import compute_indicators
+    from evalkit.observations import load_observations
+    from evalkit.sources import load_registry
+
+    reg = load_registry(REPO / "data" / "sources.yaml")
+    areas = load_areas(REPO / "data" / "areas.csv")
+    cat = load_catalogue(REPO / "data" / "indicators.yaml")
+    t0 = time.perf_counter()
+    obs = load_observations(mirror(), reg.of_kind("api"), areas)
+    print(f"load + validate observations (real data, {len(obs):,d} rows): {time.perf_counter() - t0:.2f} s")
+    base = None
+    print(f"{'scale':>6} {'Ortsteile':>10} {'obs rows':>10} {'out rows':>10} {'median s':>9} {'s per 1k OT':>12}")
+    for k in (1, 10, 100):
+        o, a = scaled(obs, areas, k)
+        times = []
+        for _ in range(repeats if k < 100 else 1):
+            t = time.perf_counter()
+            out = compute_indicators(o, a, cat)
+            times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        base = base or med
+        print(f"{k:>5}× {len(a):>10,d} {len(o):>10,d} {len(out):>10,d} {med:>9.2f} {1000 * med / len(a):>12.2f}"
+              f"   ({med / base:.1f}× the real-data time)")
+
+
+def bench_build() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "proj"
+        sys.path.insert(0, str(REPO / "tests"))
+        from conftest import copy_project
+
+        copy_project(root)
+        env = dict(os.environ, EVALKIT_DATA_MIRROR=str(mirror()), EVALKIT_TIMING="1")
+        cmd = [sys.executable, "-m", "evalkit", "--root", str(root)]
+
+        def timed(*args):
+            t = time.perf_counter()
+            r = subprocess.run(cmd + list(args), env=env, capture_output=True, text=True)
+            if r.returncode:
+                sys.exit(f"{' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
+            return time.perf_counter() - t, r.stdout
+
+        t_fetch, _ = timed("fetch")
+        t_ind, _ = timed("indicators")
+        t_run, out = timed("run", "--all", "--no-progress")
+        t_site, _ = timed("site")
+        kernel = sum(float(line.split()[-2]) for line in out.splitlines() if line.startswith("kernel-startup"))
+        cells = sum(float(line.split()[-2]) for line in out.splitlines() if line.startswith("notebook-total"))
+        t_warm, _ = timed("run", "--all", "--no-progress")
+        t_warm_build, _ = timed("build", "--no-progress")
+        cold = t_fetch + t_ind + t_run + t_site
+        print(f"cold build: {cold:.1f} s (fetch {t_fetch:.1f}, indicators {t_ind:.1f}, run --all {t_run:.1f}, "
+              f"site {t_site:.1f}) on {os.cpu_count()} cores")
+        if cells:
+            print(f"kernel start-up: {kernel:.1f} s of {cells:.1f} s notebook time ({100 * kernel / cells:.0f} %)")
+        print(f"warm run --all (nothing changed): {t_warm:.2f} s; warm full build: {t_warm_build:.1f} s")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("what", choices=["engine", "build", "all"], nargs="?", default="all")
+    p.add_argument("--repeats", type=int, default=3)
+    a = p.parse_args()
+    if a.what in ("engine", "all"):
+        bench_engine(a.repeats)
+    if a.what in ("build", "all"):
+        bench_build()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The indicator catalogue (data/indicators.yaml), validated by a declared model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from evalkit.errors import DataError
+
+Kind = Literal["count", "rate", "ratio", "mean", "survey"]
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    definition: str
+    kind: Kind
+    numerator: str
+    denominator: str | None = None
+    scale: float = 1.0
+    unit: str
+    higher_is_worse: bool | None
+    goal: str
+    sources: list[str]
+    check: str | None = None
+    restricted: bool = False
+    source_credit: str = "Stadt Leipzig, Amt für Statistik und Wahlen"
+    licence: str = "dl-de/by-2-0"
+
+    @model_validator(mode="after")
+    def _denominator_fits_kind(self):
+        needs = self.kind in ("rate", "ratio", "mean")
+        if needs and not self.denominator:
+            raise ValueError(f"kind {self.kind!r} needs a denominator")
+        if not needs and self.denominator:
+            raise ValueError(f"kind {self.kind!r} takes no denominator")
+        return self
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Surveys are published per Ortsteil only; everything else aggregates to every level."""
+        return ("ortsteil",) if self.kind == "survey" else ("ortsteil", "stadtbezirk", "planungsraum", "stadt")
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: dict = {}
+    indicators: list[Indicator]
+
+    def ids(self) -> list[str]:
+        return [i.id for i in self.indicators]
+
+    def get(self, indicator_id: str) -> Indicator:
+        for i in self.indicators:
+            if i.id == indicator_id:
+                return i
+        raise KeyError(indicator_id)
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        cat = Catalogue.model_validate(raw)
+    except (OSError, yaml.YAMLError) as e:
+        raise DataError(f"cannot read the indicator catalogue: {e}", file=path) from e
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = list(err["loc"])
+        record = raw["indicators"][loc[1]].get("id", loc[1]) if loc[:1] == ["indicators"] and len(loc) > 1 else None
+        raise DataError(f"{'.'.join(map(str, loc[2:] or loc))}: {err['msg']}", file=path, record=record,
+                        expected="an indicator as described at the top of data/indicators.yaml") from e
+    ids = cat.ids()
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise DataError(f"duplicate indicator id {dupes[0]!r}", file=path, expected="unique ids")
+    return cat

@@ -1,0 +1,166 @@
+"""The command line: parse, call the package, report. No logic lives here (papermill's cli.py is the model)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from evalkit.errors import EvalkitError
+from evalkit.paths import Project, mirror_from_env
+
+
+def _project(args) -> Project:
+    return Project.here(args.root)
+
+
+def cmd_fetch(args) -> int:
+    from evalkit.fetch import fetch
+    from evalkit.sources import load_registry
+
+    project = _project(args)
+    mirror = mirror_from_env(args.mirror)
+    registry = load_registry(Path(args.sources) if args.sources else project.sources_file)
+    print(f"evalkit fetch: {'mirror ' + str(mirror) if mirror else 'live sources'} → {project.raw}")
+    manifest = fetch(registry, project.raw, mirror)
+    print(f"evalkit fetch: {len(manifest['files'])} files, checksums in {project.raw / 'MANIFEST.json'}")
+    return 0
+
+
+def cmd_indicators(args) -> int:
+    from evalkit.checks import match_rates
+    from evalkit.pipeline import build_indicators
+
+    project = _project(args)
+    t0 = time.perf_counter()
+    res = build_indicators(project)
+    t = res.indicators
+    print(f"evalkit indicators: {len(t):,d} rows, {t['indicator'].nunique()} indicators, "
+          f"{t[t.level == 'ortsteil'].area_code.nunique()} Ortsteile, {t[t.level == 'stadtbezirk'].area_code.nunique()} "
+          f"Stadtbezirke, {t[t.level == 'planungsraum'].area_code.nunique()} Planungsräume, city; "
+          f"years {t.year.min()}–{t.year.max()} → {project.indicators_csv} ({time.perf_counter() - t0:.1f} s)")
+    for _, r in match_rates(res.share_check).iterrows():
+        print(f"  published-share check {r['indicator']:22s} {r['matched']:>5d}/{r['checked']:<5d} "
+              f"= {100 * r['rate']:.1f} %")
+    return 0
+
+
+def cmd_areas(args) -> int:
+    from evalkit.areas import build_area_table
+    from evalkit.fileio import write_table
+
+    project = _project(args)
+    mirror = mirror_from_env(args.source)
+    if mirror is None:
+        raise EvalkitError("no folder with geo/ortsteile.csv and planning/jh_planungsraeume_2012.csv given",
+                           expected="--from PATH or EVALKIT_DATA_MIRROR")
+    table = build_area_table(mirror / "geo" / "ortsteile.csv", mirror / "planning" / "jh_planungsraeume_2012.csv")
+    write_table(project.areas_file, table)
+    print(f"evalkit areas: {len(table)} Ortsteile → {project.areas_file}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from evalkit.runner import run_cycles
+
+    project = _project(args)
+    cycles = None if args.all else args.cycle
+    report = run_cycles(project, cycles, jobs=args.jobs, force=args.force, progress=not args.no_progress)
+    return 0 if report.ok else 1
+
+
+def cmd_verify(args) -> int:
+    from evalkit.verify import verify_cycle
+
+    project = _project(args)
+    problems = verify_cycle(project, args.cycle, jobs=args.jobs)
+    if problems:
+        print(f"evalkit verify: cycle {args.cycle} does NOT reproduce:")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print(f"evalkit verify: cycle {args.cycle} reproduces: every result table and manifest hash matches")
+    return 0
+
+
+def cmd_site(args) -> int:
+    from evalkit.site import build_site
+
+    project = _project(args)
+    result = build_site(project, renderer=args.renderer)
+    print(f"evalkit site: rendered with {result.renderer} → {result.output} ({result.pages} pages)")
+    return 0
+
+
+def cmd_build(args) -> int:
+    for step in (cmd_fetch, cmd_indicators, cmd_run, cmd_site):
+        rc = step(args)
+        if rc:
+            print(f"evalkit build: stopped at {step.__name__[4:]}; the last good outputs stay in place",
+                  file=sys.stderr)
+            return rc
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="evalkit", description="Reproducible IKJHP evaluation workbook for Leipzig.")
+    p.add_argument("--root", help="project folder (default: the nearest folder upwards with data/sources.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def mirror_opt(sp):
+        sp.add_argument("--mirror", help="read sources from this data mirror instead of the web "
+                                         "(default: $EVALKIT_DATA_MIRROR)")
+        sp.add_argument("--sources", help="source registry (default data/sources.yaml)")
+
+    def run_opts(sp, all_default=False):
+        sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
+        sp.add_argument("--force", action="store_true", help="re-execute even when nothing changed")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.set_defaults(all=all_default, cycle=None)
+
+    f = sub.add_parser("fetch", help="download (or copy from a mirror) every source into data/raw/")
+    mirror_opt(f)
+    f.set_defaults(func=cmd_fetch)
+
+    i = sub.add_parser("indicators", help="compute data/processed/indicators.csv")
+    i.set_defaults(func=cmd_indicators)
+
+    a = sub.add_parser("areas", help="rebuild data/areas.csv from the published crosswalk")
+    a.add_argument("--from", dest="source", help="folder with geo/ and planning/ (default: $EVALKIT_DATA_MIRROR)")
+    a.set_defaults(func=cmd_areas)
+
+    r = sub.add_parser("run", help="execute the cycle notebooks with papermill into reports/<cycle>/")
+    g = r.add_mutually_exclusive_group(required=True)
+    g.add_argument("--cycle", action="append", help="a cycle (e.g. 2022); repeatable")
+    g.add_argument("--all", action="store_true", help="every params/cycle-*.yaml")
+    run_opts(r)
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("verify", help="re-execute a cycle in a temporary folder and compare its results")
+    v.add_argument("--cycle", required=True)
+    v.add_argument("--jobs", "-j", type=int, default=None)
+    v.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("site", help="render the Quarto website into _site/ (quarto, or smalldocs without it)")
+    s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto")
+    s.set_defaults(func=cmd_site)
+
+    b = sub.add_parser("build", help="fetch + indicators + run --all + site")
+    mirror_opt(b)
+    run_opts(b, all_default=True)
+    b.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto")
+    b.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EvalkitError as e:
+        print(f"evalkit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"evalkit {args.command}: interrupted; the last good outputs stay in place", file=sys.stderr)
+        return 130

@@ -1,0 +1,47 @@
+"""Writes that never leave a half-written file behind: write beside the target, then rename over it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def table_bytes(df: pd.DataFrame) -> bytes:
+    """CSV bytes that are the same for the same frame on every run: fixed line ending, no index."""
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def write_table(path: Path, df: pd.DataFrame) -> None:
+    atomic_write_bytes(path, table_bytes(df))
+
+
+def read_table(path: Path, **kw) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"area_code": str, "ot_code": str, "sbz_code": str}, keep_default_na=True, **kw)

@@ -1,0 +1,61 @@
+"""The source registry (data/sources.yaml): what to fetch, from where, under which licence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evalkit.errors import DataError
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["api", "geo", "facilities", "legacy"]
+    title: str
+    url: str
+    path: str
+    licence: str
+    licence_url: str
+    credit: str
+    kategorie: int | None = None
+    rubrik: int | None = None
+    encoding: str = "utf-8"
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credits: dict[str, dict]
+    sources: list[Source]
+
+    def get(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)
+
+    def of_kind(self, kind: str) -> list[Source]:
+        return [s for s in self.sources if s.kind == kind]
+
+
+def load_registry(path: Path) -> Registry:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise DataError(f"cannot read the source registry: {e}", file=path) from e
+    try:
+        reg = Registry.model_validate(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise DataError(first["msg"], file=path, record=".".join(map(str, first["loc"])),
+                        expected="a registry entry with id, kind, title, url, path, licence, licence_url, credit") from e
+    ids = [s.id for s in reg.sources]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise DataError(f"duplicate source id {dupes[0]!r}", file=path, expected="unique ids")
+    return reg

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real data mirror, and throw-away copies of the project to run the pipeline in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = ["data/sources.yaml", "data/areas.csv", "data/indicators.yaml", "data/name_corrections.csv",
+             "data/measures", "data/reference", "params", "notebooks", "site", "_quarto.yml", "index.qmd",
+             "methoden.qmd", "daten.qmd", "indikatoren.qmd"]
+
+
+def mirror_path() -> Path:
+    env = os.environ.get("EVALKIT_DATA_MIRROR")
+    path = Path(env) if env else REPO.parent / "shared" / "data" / "leipzig"
+    if not (path / "api" / "einwohner.json").is_file():
+        pytest.fail(f"the Leipzig data mirror is not at {path}: set EVALKIT_DATA_MIRROR (tests need real data)")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    return mirror_path()
+
+
+def copy_project(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for rel in COMMITTED:
+        src = REPO / rel
+        if src.is_dir():
+            shutil.copytree(src, target / rel, dirs_exist_ok=True)
+        elif src.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / rel)
+    return target
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    return copy_project(tmp_path / "proj")
+
+
+@pytest.fixture(scope="session")
+def fetched_project(tmp_path_factory, mirror) -> Path:
+    """A project copy with data fetched from the mirror and indicators computed (shared, read-only)."""
+    from evalkit.fetch import fetch
+    from evalkit.paths import Project
+    from evalkit.pipeline import build_indicators
+    from evalkit.sources import load_registry
+
+    root = copy_project(tmp_path_factory.mktemp("fetched") / "proj")
+    project = Project(root)
+    fetch(load_registry(project.sources_file), project.raw, mirror, log=lambda *_: None)
+    build_indicators(project)
+    return root
