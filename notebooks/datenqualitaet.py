@@ -1,0 +1,106 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Datenqualität {cycle}"
+# subtitle: "Abdeckung, Abgleich mit veröffentlichten Anteilen, bekannte Einschränkungen"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+
+# %%
+#| echo: false
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from evalkit import report
+from evalkit.fileio import read_table
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+cov = report.coverage(ctx)
+report.save_table(ctx, cov, "abdeckung.csv")
+check = read_table(ctx.project.processed / "share_check.csv")
+
+# %% [markdown]
+# ## Abdeckung nach Indikator und Jahr
+# Anzahl der Ortsteile mit Daten (von 63). Stadtbezirks-, Planungsraum- und Stadtwerte werden nur für Jahre
+# berechnet, in denen alle zugehörigen Ortsteile Daten haben.
+
+# %%
+#| echo: false
+wide = cov.pivot(index="indicator", columns="year", values="ortsteile")
+wide = wide[[y for y in wide.columns if y >= 2008 and y <= ctx.params.reference_year]]
+wide.index = [ctx.name(i) for i in wide.index]
+view = wide.reset_index().rename(columns={"index": "Indikator"})
+view.columns = [str(c) for c in view.columns]
+display(HTML(html_table(view, formats={c: (lambda v: de(v, 0)) for c in view.columns[1:]},
+                        caption="Ortsteile mit Daten je Indikator und Jahr (ab 2008)")))
+
+# %% [markdown]
+# ## Abgleich mit den veröffentlichten Anteilen
+# Die Stadt veröffentlicht Anteile je Ortsteil, in dieser Quelle auf ganze Zahlen abgeschnitten. evalkit
+# berechnet jeden Anteil neu aus Zähler und Nenner; abgeschnitten muss er dem veröffentlichten Wert entsprechen.
+
+# %%
+#| echo: false
+rates = check.groupby("indicator").agg(geprueft=("match", "size"), gleich=("match", "sum")).reset_index()
+rates["Übereinstimmung"] = 100 * rates["gleich"] / rates["geprueft"]
+report.save_table(ctx, rates, "anteilspruefung.csv")
+view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": rates["geprueft"],
+                     "gleich": rates["gleich"], "Übereinstimmung (%)": rates["Übereinstimmung"]})
+display(HTML(html_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),
+                                       "Übereinstimmung (%)": lambda v: de(v, 1)},
+                        caption="Neu berechnete gegen veröffentlichte Anteile (Ortsteile, alle Jahre)")))
+miss = check[~check["match"]]
+cls = miss.groupby("class").size()
+display(Markdown(
+    f"Von {de(len(check), 0)} geprüften Werten weichen {de(len(miss), 0)} ab: "
+    + ", ".join(f"{de(n, 0)} × *{c}*" for c, n in cls.items())
+    + ". *truncation edge*: der neu berechnete Wert liegt weniger als 0,1 Punkte unter der veröffentlichten"
+      " ganzen Zahl; der Nenner der Altersgruppe wird aus auf eine Nachkommastelle gerundeten Quoten geschätzt."
+      " *published zero*: die Stadt veröffentlichte 0 trotz positiver Zählung (Quellfehler). *other*: übrige"
+      " Abweichungen, alle in den Jahren 2000–2008."))
+other = miss[miss["class"] != "truncation edge"]
+view = pd.DataFrame({"Indikator": other["indicator"].map(ctx.name), "Ortsteil": other["area_name"],
+                     "Jahr": other["year"], "neu berechnet": other["recomputed"], "veröffentlicht": other["published"],
+                     "Klasse": other["class"]})
+display(HTML(html_table(view, formats={"neu berechnet": lambda v: de(v, 2), "veröffentlicht": lambda v: de(v, 0)},
+                        caption="Abweichungen außerhalb der Abschneidekante")))
+
+# %% [markdown]
+# ## Bekannte Einschränkungen
+# - **Altersgruppen** werden nicht als Zahlen veröffentlicht: Kinder unter 15 Jahren und Einwohner von 15 bis
+#   unter 65 Jahren werden aus Jugend- und Altenquote berechnet (E·J/(100+J+A)).
+# - **SGB II** endet in dieser Quelle 2022, **Migrationshintergrund** 2023, **Arbeitslose** 2022; spätere Zyklen
+#   verwenden das letzte verfügbare Jahr und sagen es.
+# - **Langzeitarbeitslose** sind ab 2018 in jedem Ortsteil 0: das bedeutet „nicht veröffentlicht“; evalkit führt
+#   diese Jahre als fehlend.
+# - **Stadtsummen**: Die Summe der Ortsteile liegt bis zu 579 Einwohner (2000) unter der veröffentlichten
+#   Stadtzahl; Einwohner ohne Ortsteilzuordnung. evalkit rechnet alle Ebenen aus Ortsteilsummen.
+# - **Haushaltseinkommen** stammt aus der Bürgerumfrage (Stichprobe) und ist nur je Ortsteil verfügbar.
+# - **Kleine Ortsteile**: Anteile mit kleinem Nenner schwanken stark; Karten schraffieren sie, Tabellen zeigen
+#   das 95-%-Intervall.
+
+# %% [markdown]
+# ## Altdaten 2000–2013 (Hochschulprojekt 2014)
+
+# %%
+#| echo: false
+legacy = read_table(ctx.project.processed / "legacy_check.csv")
+d = legacy["difference"].abs()
+display(Markdown(
+    f"Die Tabelle eines Hochschulprojekts von 2014 (ISO-8859-1, Semikolon, Dezimalkomma, zwei falsch geschriebene"
+    f" Ortsteile, die über eine ausdrückliche Korrekturtabelle zugeordnet werden) enthält {de(len(legacy), 0)}"
+    f" Werte. Mittlere absolute Differenz zur Neuberechnung: {de(d.mean(), 2)} Punkte; bei"
+    f" {de((d <= 0.5).mean() * 100, 1)} % der Werte höchstens 0,5 Punkte."))

@@ -1,0 +1,57 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Ortsteile {cycle}"
+# subtitle: "Kennzahlen und Karten der 63 Ortsteile"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+
+# %%
+#| echo: false
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from evalkit import figures, maps, report
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+tables = [report.ortsteil_values(ctx, ind) for ind in ctx.params.map_indicators]
+report.save_table(ctx, pd.concat(tables, ignore_index=True), "ortsteile.csv")
+names = ctx.areas.set_index("ot_code")["ortsteil"]
+display(Markdown(
+    "Die Karten zeigen je Ortsteil den Wert im Bezugsjahr des Zyklus. Schraffierte Ortsteile haben einen"
+    f" Nenner unter {de(ctx.params.small_denominator, 0)} Personen: ihre Werte schwanken stark und sind nur mit"
+    " dem Konfidenzintervall zu lesen. Graue Flächen: keine Daten."))
+
+# %%
+#| echo: false
+for ind, tab in zip(ctx.params.map_indicators, tables):
+    spec = ctx.catalogue.get(ind)
+    year = ctx.year(ind)
+    display(Markdown(f"## {spec.name} ({year})\n\n{spec.definition}"
+                     + ("" if year == ctx.params.reference_year else
+                        f"\n\n*Letzte verfügbare Daten: {year}; Bezugsjahr des Zyklus ist {ctx.params.reference_year}.*")))
+    title = f"{spec.name}, {year}"
+    fig = maps.choropleth(ctx.geojson, tab, title, spec.unit, tab.set_index("area_code")["uncertain"])
+    figures.show(fig, caption=f"{title} je Ortsteil ({spec.unit}).",
+                 alt=maps.alt_text(tab, names, title, spec.unit), credit=maps.CREDIT)
+    top = tab.sort_values("value", ascending=spec.higher_is_worse is False).head(10)
+    view = pd.DataFrame({
+        "Ortsteil": top["area_name"], "Stadtbezirk": top["stadtbezirk"], "Wert": top["value"].map(de),
+        "95-%-Intervall": [("–" if pd.isna(lo) else f"{de(lo)} – {de(hi)}") for lo, hi in zip(top.lower, top.upper)],
+        "Nenner": top["denominator"].map(lambda v: de(v, 0)),
+    })
+    display(HTML(html_table(view, numeric={"Wert", "95-%-Intervall", "Nenner"},
+                            caption=f"Die zehn Ortsteile mit den {'höchsten' if spec.higher_is_worse is not False else 'niedrigsten'} Werten: {title}")))

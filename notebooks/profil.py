@@ -1,0 +1,70 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "{area_label} {area_name} – {cycle}"
+# subtitle: "Profil"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+level = "stadtbezirk"
+area_code = "2"
+
+# %%
+#| echo: false
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from evalkit import figures, report
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+name = report.area_name(ctx, level, area_code)
+prof = report.profile_table(ctx, level, area_code)
+report.save_table(ctx, prof, f"profil-{level}-{area_code}.csv")
+m = report.members(ctx, level, area_code)
+display(Markdown(f"{report.LEVEL_DE[level]} **{name}** umfasst {len(m)} Ortsteile: "
+                 + ", ".join(m["ortsteil"]) + "."))
+
+# %%
+#| echo: false
+dec = lambda u: 0 if u.startswith("Personen") else 1  # noqa: E731
+view = pd.DataFrame({
+    "Kennzahl": prof["name"], "Jahr": prof["year"].map(lambda y: "–" if pd.isna(y) else int(y)),
+    name: [de(v, dec(u)) for v, u in zip(prof["value"], prof["unit"])],
+    "Leipzig": [de(v, dec(u)) for v, u in zip(prof["city_value"], prof["unit"])],
+    "Veränderung": [de(v, dec(u), signed=True) for v, u in zip(prof["change"], prof["unit"])],
+    "Einheit": prof["unit"],
+})
+display(HTML(html_table(view, numeric={name, "Leipzig", "Veränderung"},
+                        caption=f"{name} im Vergleich mit Leipzig"
+                                + (f"; Veränderung seit Zyklus {ctx.compare.cycle}" if ctx.compare else ""))))
+
+# %%
+#| echo: false
+ind = ctx.params.profile_indicators[0]
+s_area = report.series(ctx, ind, level, area_code)
+s_city = report.series(ctx, ind, "stadt", "14713000")
+fig = figures.trend_lines({name: s_area, "Leipzig": s_city}, ctx.name(ind), ctx.unit(ind))
+last = s_area.iloc[-1]
+figures.show(fig, caption=f"{ctx.name(ind)}: {name} und Leipzig (Band: 95-%-Konfidenzintervall).",
+             alt=f"Liniendiagramm {ctx.name(ind)} für {name} und Leipzig bis {int(last.year)}; {name} zuletzt "
+                 f"{de(last.value)} {ctx.unit(ind)}, Leipzig {de(s_city.iloc[-1].value)}.")
+
+# %%
+#| echo: false
+ots = report.profile_ortsteile(ctx, level, area_code)
+view = ots.rename(columns={"ortsteil": "Ortsteil", **{i: ctx.name(i) for i in ctx.params.profile_indicators}})
+view = view.drop(columns="area_code")
+display(HTML(html_table(view, formats={ctx.name(i): de for i in ctx.params.profile_indicators},
+                        caption=f"Ortsteile in {name}")))

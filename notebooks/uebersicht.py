@@ -1,0 +1,72 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Überblick {cycle}"
+# subtitle: "{description}"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+
+# %%
+#| echo: false
+from IPython.display import HTML, Markdown, display
+
+from evalkit import figures, report
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+kf = report.key_figures(ctx)
+report.save_table(ctx, kf, "kennzahlen.csv")
+cmp = ctx.compare
+display(Markdown(
+    f"Dieser Bericht beschreibt die Lage in Leipzig zum Bezugsjahr **{ctx.params.reference_year}** "
+    + (f"und vergleicht sie mit dem Evaluationszyklus **{cmp.cycle}** (Bezugsjahr {cmp.reference_year})."
+       if cmp else "als Ausgangslage vor dem Start der IKJHP 2020–2025.")
+    + " Alle Werte sind aus Zählungen neu berechnet (Zähler und Nenner je Ortsteil, summiert für Stadtbezirke,"
+      " Planungsräume und die Stadt); Anteile tragen ein 95-%-Konfidenzintervall (Wilson)."))
+
+# %% [markdown]
+# ## Kennzahlen für Leipzig
+
+# %%
+#| echo: false
+view = kf.assign(
+    Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(lambda y: "–" if y is None or y != y else int(y)),
+    Wert=[de(v, 0 if u.startswith("Personen") else 1) for v, u in zip(kf["value"], kf["unit"])],
+    Intervall=[("–" if lo != lo or lo is None else f"{de(lo)} – {de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
+    Vergleich=[de(v, 0 if u.startswith("Personen") else 1) for v, u in zip(kf["compare_value"], kf["unit"])],
+    Veränderung=[de(v, 0 if u.startswith("Personen") else 1, signed=True) for v, u in zip(kf["change"], kf["unit"])],
+    Hinweis=kf["note"],
+)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Veränderung", "Hinweis"]]
+display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Veränderung"},
+                        caption=f"Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
+                                + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
+notes = report.year_notes(ctx)
+if notes:
+    display(Markdown("**Hinweis zum Bezugsjahr:** " + " ".join(notes)))
+
+# %% [markdown]
+# ## Entwicklung seit 2008
+
+# %%
+#| echo: false
+for ind in ctx.params.profile_indicators:
+    s = report.series(ctx, ind, "stadt", "14713000")
+    s = s[s.year >= 2008]
+    fig = figures.trend_lines({"Leipzig": s}, ctx.name(ind), ctx.unit(ind))
+    last = s.iloc[-1]
+    figures.show(fig, caption=f"{ctx.name(ind)} in Leipzig, {int(s.year.min())}–{int(last.year)} "
+                              "(Band: 95-%-Konfidenzintervall; gestrichelt: Planstart 2020).",
+                 alt=f"Liniendiagramm {ctx.name(ind)} in Leipzig von {int(s.year.min())} bis {int(last.year)}; "
+                     f"zuletzt {de(last.value)} {ctx.unit(ind)}.")

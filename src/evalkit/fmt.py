@@ -1,0 +1,37 @@
+"""German number format for the site (1.234,5) and small HTML helpers for tables."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+
+def de(x, decimals: int = 1, signed: bool = False) -> str:
+    """1234.5 → '1.234,5'; NaN → '–'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return "–"
+    s = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
+    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def html_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
+               numeric: set | None = None) -> str:
+    """A plain, accessible HTML table with German-formatted numbers (right-aligned)."""
+    formats = formats or {}
+    numeric = numeric or set(formats)
+    head = "".join(f'<th scope="col"{" class=num" if c in numeric else ""}>{html.escape(str(c))}</th>'
+                   for c in df.columns)
+    rows = []
+    for _, r in df.iterrows():
+        cells = []
+        for c in df.columns:
+            v = r[c]
+            text = formats[c](v) if c in formats else ("–" if pd.isna(v) else str(v))
+            cls = ' class="num"' if c in numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<table class="table table-sm evalkit-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")

@@ -1,0 +1,151 @@
+"""Generated pages and files of the site: per cycle its start page, provenance page, downloads and manifest;
+for the whole site the indicator catalogue. All generated files live under reports/ (never committed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from evalkit.catalogue import Catalogue
+from evalkit.cycles import CycleParams
+from evalkit.fileio import atomic_write_text, sha256_file, write_table
+from evalkit.paths import Project
+from evalkit.provenance import environment
+
+PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
+               "schwerpunktraeume": "Schwerpunkträume (Bedarfsindex)", "trends": "Trends und Abstände",
+               "massnahmen": "Maßnahmen"}
+CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deutschland – Namensnennung 2.0 "
+           "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
+
+
+def cycle_table(table: pd.DataFrame, p: CycleParams) -> pd.DataFrame:
+    """The cycle's downloadable indicator table: its indicators, all levels, up to its reference year."""
+    sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)]
+    return sub.reset_index(drop=True)
+
+
+def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame) -> list[Path]:
+    sub = cycle_table(table, p)
+    csv = cdir / "downloads" / f"indikatoren-{p.cycle}.csv"
+    write_table(csv, sub)
+    xlsx = csv.with_suffix(".xlsx")
+    tmp = xlsx.with_name("." + xlsx.name + ".tmp")
+    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        sub.to_excel(xw, sheet_name="Indikatoren", index=False)
+        pd.DataFrame({"Hinweis": [CREDITS, f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}"]}).to_excel(
+            xw, sheet_name="Quelle", index=False)
+    tmp.replace(xlsx)
+    return [csv, xlsx]
+
+
+def outputs(cdir: Path) -> list[dict]:
+    """Every output of a cycle with its hash (notebooks, tables, downloads), sorted by path."""
+    files = [f for f in sorted(cdir.rglob("*")) if f.is_file() and f.suffix in (".ipynb", ".csv", ".xlsx")
+             and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
+    return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
+            for f in files]
+
+
+def write_cycle_outputs(project: Project, p: CycleParams, cycles: dict, table: pd.DataFrame, catalogue: Catalogue,
+                        inputs: dict, params_file: Path) -> None:
+    cdir = project.reports / str(p.cycle)
+    write_downloads(cdir, p, table)
+    manifest = {
+        "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
+        "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
+        "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "outputs": outputs(cdir),
+    }
+    atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
+    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir))
+
+
+def _title(nb_path: Path) -> str:
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "raw":
+            for line in cell.source.splitlines():
+                if line.startswith("title:"):
+                    return line.split(":", 1)[1].strip().strip('"')
+    return nb_path.stem
+
+
+def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
+    lines = ["---", f'title: "{p.title}"', f'description: "{p.description} (Bezugsjahr {p.reference_year})"',
+             "---", "", f"{p.description}. Bezugsjahr **{p.reference_year}**"
+             + (f", verglichen mit dem Zyklus [{p.compare_with}](../{p.compare_with}/index.qmd)." if p.compare_with
+                else "; dies ist die Ausgangslage vor dem Plan."), "", "## Berichtsseiten", ""]
+    for name, title in PAGE_TITLES.items():
+        if (cdir / f"{name}.ipynb").is_file():
+            lines.append(f"- [{title}]({name}.ipynb)")
+    for level, label in (("stadtbezirk", "Stadtbezirksprofile"), ("planungsraum", "Planungsraumprofile")):
+        nbs = sorted((cdir / "profile").glob(f"{level}-*.ipynb"))
+        if nbs:
+            lines += ["", f"## {label}", ""]
+            lines += [f"- [{_title(nb).rsplit(' – ', 1)[0]}](profile/{nb.name})" for nb in nbs]
+    lines += ["", "## Downloads und Herkunft", "",
+              f"- [Indikatortabelle {p.cycle} (CSV)](downloads/indikatoren-{p.cycle}.csv)",
+              f"- [Indikatortabelle {p.cycle} (Excel)](downloads/indikatoren-{p.cycle}.xlsx)",
+              "- [Provenienz: Daten, Parameter, Code und Paketversionen](provenienz.qmd)", "",
+              f"*{CREDITS}*", ""]
+    return "\n".join(lines)
+
+
+def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
+    code = manifest["code"]
+    git = code["git"]
+    rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v[:16]}…` |" for k, v in manifest["inputs"].items()]
+    outs = ["| Ergebnis | SHA-256 | Bytes |", "|---|---|--:|"] + [
+        f"| `{o['path']}` | `{o['sha256'][:16]}…` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
+    pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
+    times = []
+    for nb_path in sorted(cdir.rglob("*.ipynb")):
+        meta = nbformat.read(nb_path, as_version=4).metadata.get("evalkit", {})
+        times.append(f"| `{nb_path.relative_to(cdir).as_posix()}` | {meta.get('started', '–')} | "
+                     f"{meta.get('finished', '–')} |")
+    params = json.dumps(manifest["params"], indent=2, ensure_ascii=False)
+    return "\n".join([
+        "---", f'title: "Provenienz {p.cycle}"', "---", "",
+        f"Diese Seite belegt, woraus die Zahlen des Zyklus {p.cycle} entstanden sind. Die maschinenlesbare Fassung "
+        "ist `manifest.json` im Berichtsordner; `evalkit verify --cycle "
+        f"{p.cycle}` führt den Zyklus erneut aus und vergleicht jede Ergebnistabelle.", "",
+        "## Code", "",
+        f"- Git-Commit: `{git.get('commit') or 'unbekannt'}`"
+        + (" (Arbeitsverzeichnis mit Änderungen)" if git.get("dirty") else ""),
+        f"- Hash des evalkit-Quellcodes: `{code['evalkit_code_sha256'][:16]}…`",
+        f"- Python {code['python']} auf {code['platform']}", "",
+        "## Parameter", "", f"Datei `{manifest['params_file']}`:", "", "```json", params, "```", "",
+        "## Eingabedateien", "", *rows, "",
+        "## Ergebnisse", "", *outs, "",
+        "## Ausführung der Notebooks", "", "| Notebook | Start (UTC) | Ende (UTC) |", "|---|---|---|", *times, "",
+        "## Paketversionen", "", *pk, "", f"*{CREDITS}*", ""])
+
+
+def write_site_pages(project: Project, cycles: dict[int, CycleParams], catalogue: Catalogue) -> None:
+    atomic_write_text(project.reports / "indikatoren.qmd", catalogue_page(catalogue))
+
+
+def catalogue_page(catalogue: Catalogue) -> str:
+    out = ["---", 'title: "Indikatorenkatalog"', "---", "",
+           "Alle Indikatoren werden aus Zählungen je Ortsteil berechnet und für Stadtbezirke, Planungsräume und die "
+           "Stadt durch Summieren von Zählern und Nennern zusammengefasst (nie durch Mitteln von Quoten). "
+           "Quelle: `data/indicators.yaml`.", ""]
+    direction = {True: "höher = mehr Bedarf", False: "niedriger = mehr Bedarf", None: "beschreibend"}
+    for ind in catalogue.indicators:
+        out += [f"## {ind.name} {{#{ind.id}}}", "", ind.definition.strip(), "",
+                "| | |", "|---|---|", f"| Kennung | `{ind.id}` |", f"| Einheit | {ind.unit} |",
+                f"| Zähler | `{ind.numerator}` |", f"| Nenner | `{ind.denominator or '–'}` |",
+                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziel | {ind.goal} |",
+                f"| Quellen | {', '.join(ind.sources)} |", f"| Lizenz | {ind.source_credit}, {ind.licence} |"]
+        if ind.restricted:
+            out.append("| Zugang | nicht öffentlich (data/restricted/), veröffentlicht nur mit Geheimhaltung |")
+        if ind.check:
+            out.append(f"| Abgleich | veröffentlichter Anteil `{ind.check}` |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,84 @@
+"""Render the website: Quarto when it is on PATH, otherwise smalldocs (same _quarto.yml). The renderer only
+renders saved outputs. The site is built in a staging folder and swapped into _site/ only when complete, so a
+failed or interrupted build leaves the last good site in place."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from evalkit.errors import SiteError
+from evalkit.paths import Project
+
+STATIC = ["_quarto.yml", "index.qmd", "methoden.qmd", "daten.qmd", "site"]
+
+
+@dataclass
+class SiteResult:
+    renderer: str
+    output: Path
+    pages: int
+
+
+def choose_renderer(requested: str = "auto") -> str:
+    if requested == "quarto" or (requested == "auto" and shutil.which("quarto")):
+        if not shutil.which("quarto"):
+            raise SiteError("quarto is not on PATH", expected="Quarto installed (conda-forge: quarto) or --renderer smalldocs")
+        return "quarto"
+    return "smalldocs"
+
+
+def stage(project: Project, staging: Path) -> None:
+    for rel in STATIC:
+        src = project.root / rel
+        if src.is_dir():
+            shutil.copytree(src, staging / rel)
+        elif src.is_file():
+            shutil.copy2(src, staging / rel)
+    if not (project.reports / "indikatoren.qmd").is_file():
+        raise SiteError("no executed reports to render", file=project.reports, expected="run `evalkit run --all` first")
+    shutil.copytree(project.reports, staging / "reports",
+                    ignore=shutil.ignore_patterns(".staging", ".state.json", "*.tmp"))
+
+
+def render(staging: Path, renderer: str) -> None:
+    if renderer == "quarto":
+        cmd = ["quarto", "render", str(staging), "--no-execute"]
+    else:
+        cmd = [sys.executable, "-m", "smalldocs.cli", "render", str(staging), "--quiet"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SiteError(f"{renderer} failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-2000:]}",
+                        file=staging / "_quarto.yml", expected="a site that renders")
+
+
+def swap(new: Path, target: Path) -> None:
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    shutil.move(str(new), str(target))
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResult:
+    which = choose_renderer(renderer)
+    log(f"evalkit site: renderer {which}" + (" (Quarto not on PATH)" if which == "smalldocs" else ""))
+    cfg = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
+    out_name = cfg.get("project", {}).get("output-dir", "_site")
+    with tempfile.TemporaryDirectory(prefix=".site-staging-", dir=project.root) as tmp:
+        staging = Path(tmp)
+        stage(project, staging)
+        render(staging, which)
+        built = staging / out_name
+        if not (built / "index.html").is_file():
+            raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
+        pages = sum(1 for _ in built.rglob("*.html"))
+        swap(built, project.root / out_name)
+    return SiteResult(which, project.root / out_name, pages)
