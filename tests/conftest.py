@@ -57,3 +57,25 @@ def fetched_project(tmp_path_factory, mirror) -> Path:
     fetch(load_registry(project.sources_file), project.raw, mirror, log=lambda *_: None)
     build_indicators(project)
     return root
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory, fetched_project) -> Path:
+    """Every cycle executed and the site rendered (shared, read-only: copy it before changing anything)."""
+    from evalkit.paths import Project
+    from evalkit.runner import run_cycles
+    from evalkit.site import build_site
+
+    root = tmp_path_factory.mktemp("built") / "proj"
+    shutil.copytree(fetched_project, root)
+    report = run_cycles(Project(root), None, jobs=2, progress=False, log=lambda *_: None)
+    assert report.ok, report.failed
+    build_site(Project(root), log=lambda *_: None)
+    return root
+
+
+@pytest.fixture
+def built_copy(built_project, tmp_path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(built_project, root, symlinks=True)
+    return root

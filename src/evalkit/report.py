@@ -4,6 +4,7 @@ profiles and data-quality summaries. Notebooks call these and narrate; they hold
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -42,10 +43,17 @@ class Context:
         return None if p is None else effective_year(self.indicators, indicator, p.reference_year)
 
 
+@lru_cache(maxsize=2)
+def _table(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The indicator table, read once per kernel for as long as the file is unchanged (warm kernels reuse it)."""
+    return read_table(Path(path))
+
+
 def load_context(project_root: str | Path, cycle: int, output_dir: str | Path) -> Context:
     project = Project(Path(project_root))
     catalogue = load_catalogue(project.catalogue_file)
-    table = read_table(project.indicators_csv)
+    st = project.indicators_csv.stat()
+    table = _table(str(project.indicators_csv), st.st_mtime_ns, st.st_size)
     files = cycle_files(project.params)
     years = (int(table.year.min()), int(table.year.max()))
     params = load_cycle(files[cycle], catalogue, years, files.keys())
