@@ -87,6 +87,12 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
             if ind not in known:
                 raise ParamsError(f"key {key!r}: unknown indicator id {ind!r}", file=path,
                                   expected="an id from data/indicators.yaml")
+    for key in ("indicators", "map_indicators", "profile_indicators"):
+        for ind in getattr(p, key):
+            if catalogue.get(ind).restricted:
+                raise ParamsError(f"key {key!r}: {ind!r} is restricted (not public)", file=path,
+                                  expected="public indicators only; restricted counts are published only through "
+                                           "the disclosure-controlled table of the Maßnahmen page")
     for ind in p.priority.weights:
         if ind not in known:
             raise ParamsError(f"key 'priority.weights': unknown indicator id {ind!r}", file=path,

@@ -25,7 +25,8 @@ CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deu
 
 def cycle_table(table: pd.DataFrame, p: CycleParams) -> pd.DataFrame:
     """The cycle's downloadable indicator table: its indicators, all levels, up to its reference year."""
-    sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)]
+    sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)
+                & ~table.indicator.str.startswith("hze_")]  # belt and braces: restricted ids never downloadable
     return sub.reset_index(drop=True)
 
 

@@ -83,7 +83,8 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
 
 def fingerprint(task: Task, template_bytes: bytes, inputs: dict, cycle_params: dict) -> str:
     h = hashlib.sha256()
-    for part in (template_bytes, json.dumps(task.parameters, sort_keys=True).encode(),
+    portable = {k: v for k, v in task.parameters.items() if k != "project_root"}  # a moved checkout stays warm
+    for part in (template_bytes, json.dumps(portable, sort_keys=True).encode(),
                  json.dumps(cycle_params, sort_keys=True).encode(), json.dumps(inputs, sort_keys=True).encode(),
                  code_hash().encode()):
         h.update(hashlib.sha256(part).digest())

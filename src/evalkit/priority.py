@@ -1,0 +1,115 @@
+"""The priority-area (Sozialraum) need index per Ortsteil, its classes and its stability.
+
+Each need indicator is pooled over a window of years (numerators and denominators summed: the honest 3-year
+mean of a rate), standardised across Ortsteile (z-scores, or normal scores of ranks), weighted and summed.
+Ortsteile whose pooled denominator is too small for any indicator are flagged and not ranked. Classes follow
+the standard-deviation bands of Berlin's Monitoring Soziale Stadtentwicklung. Stability: how often an Ortsteil
+stays in the top k when the weights are drawn from a Dirichlet around the defaults (fixed seed) and when the
+smoothing window changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+CLASSES = [(1.5, "sehr hoher Bedarf"), (0.5, "hoher Bedarf"), (-0.5, "mittlerer Bedarf"),
+           (-np.inf, "niedriger Bedarf")]
+FLAGGED = "nicht eingestuft (zu kleine Basis)"
+COLUMNS = ["area_code", "area_name", "index", "rank", "need_class", "top13", "stability"]
+
+
+def pooled(table: pd.DataFrame, indicator: str, end_year: int, window: int) -> pd.DataFrame:
+    """Per Ortsteil: numerator and denominator summed over end_year-window+1 … end_year, and their rate."""
+    t = table[(table.indicator == indicator) & (table.level == "ortsteil")
+              & table.year.between(end_year - window + 1, end_year)]
+    g = t.groupby("area_code").agg(area_name=("area_name", "first"), numerator=("numerator", "sum"),
+                                   denominator=("denominator", "sum"), years=("year", "nunique"))
+    g = g[g["years"] == window]
+    g["value"] = 100 * g["numerator"] / g["denominator"]
+    return g
+
+
+def standardise(values: pd.Series, how: str = "z") -> pd.Series:
+    """z-scores across Ortsteile (population SD), or van der Waerden normal scores of the ranks."""
+    if how == "rank":
+        r = values.rank(method="average")
+        return pd.Series(norm.ppf(r / (len(values) + 1)), index=values.index)
+    return (values - values.mean()) / values.std(ddof=0)
+
+
+def components(table: pd.DataFrame, years: dict[str, int], window: int, min_denominator: float,
+               higher_is_worse: dict[str, bool] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Pooled values per Ortsteil × indicator, the small-base flag, and the names."""
+    vals, flags, names = {}, [], None
+    for ind, end in years.items():
+        p = pooled(table, ind, end, window)
+        sign = -1 if (higher_is_worse or {}).get(ind) is False else 1
+        vals[ind] = sign * p["value"]
+        flags.append(p["denominator"] < min_denominator)
+        names = p["area_name"] if names is None else names.combine_first(p["area_name"])
+    frame = pd.DataFrame(vals).dropna()
+    small = pd.concat(flags, axis=1).reindex(frame.index).fillna(True).any(axis=1)
+    return frame, small, names
+
+
+def composite(frame: pd.DataFrame, small: pd.Series, weights: dict[str, float], how: str = "z") -> pd.Series:
+    """Weighted sum of standardised indicators; standardised over the ranked (not flagged) Ortsteile only."""
+    w = pd.Series(weights, dtype=float)
+    w = w / w.sum()
+    ranked = frame[~small]
+    z = ranked.apply(lambda col: standardise(col, how))
+    return (z[w.index] * w).sum(axis=1)
+
+
+def classify(index: pd.Series) -> pd.Series:
+    s = (index - index.mean()) / index.std(ddof=0)
+    return s.map(lambda v: next(label for cut, label in CLASSES if v >= cut))
+
+
+def top_k(index: pd.Series, k: int) -> set:
+    return set(index.sort_values(ascending=False, kind="mergesort").index[:k])
+
+
+def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], window: int = 3,
+               how: str = "z", top: int = 13, min_denominator: float = 50, perturbations: int = 500,
+               concentration: float = 50.0, seed: int = 20201, higher_is_worse: dict | None = None) -> pd.DataFrame:
+    """The priority index table (COLUMNS), one row per Ortsteil, sorted by area_code."""
+    frame, small, names = components(table, years, window, min_denominator, higher_is_worse)
+    idx = composite(frame, small, weights, how)
+    chosen = top_k(idx, top)
+    rank = idx.rank(ascending=False, method="min").astype(int)
+    rng = np.random.default_rng(seed)
+    w0 = pd.Series(weights, dtype=float)
+    w0 = w0 / w0.sum()
+    hits = pd.Series(0, index=idx.index)
+    for draw in rng.dirichlet(concentration * w0.to_numpy(), size=perturbations):
+        hits[list(top_k(composite(frame, small, dict(zip(w0.index, draw)), how), top))] += 1
+    out = pd.DataFrame({"area_code": frame.index, "area_name": names.reindex(frame.index).to_numpy()})
+    out = out.set_index("area_code", drop=False)
+    out["index"] = idx.reindex(out.index).round(6)
+    out["rank"] = rank.reindex(out.index).astype("Int64")
+    out["need_class"] = classify(idx).reindex(out.index).fillna(FLAGGED)
+    out["top13"] = out.index.isin(chosen)
+    out["stability"] = (hits / perturbations).reindex(out.index).fillna(0.0).round(4)  # flagged: never ranked
+    return out.reset_index(drop=True).sort_values("area_code").reset_index(drop=True)[COLUMNS]
+
+
+def window_stability(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], windows: list[int],
+                     how: str = "z", top: int = 13, min_denominator: float = 50,
+                     higher_is_worse: dict | None = None) -> pd.DataFrame:
+    """Top-k membership of each Ortsteil for each smoothing window (1 = no smoothing)."""
+    rows = []
+    for w in windows:
+        frame, small, _ = components(table, years, w, min_denominator, higher_is_worse)
+        chosen = top_k(composite(frame, small, weights, how), top)
+        rows += [{"area_code": a, "window": w, "top13": a in chosen} for a in frame.index]
+    df = pd.DataFrame(rows)
+    return df.sort_values(["area_code", "window"]).reset_index(drop=True)
+
+
+def reference_overlap(index: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Each reference entry (Ortsteil) beside the computed index: in the computed top 13 or not."""
+    ref = reference.merge(index[["area_code", "rank", "need_class", "top13"]], on="area_code", how="left")
+    return ref.sort_values(["list", "area_code"]).reset_index(drop=True)
