@@ -135,3 +135,18 @@ def test_two_builds_give_identical_result_tables(built_project, fetched_project,
         assert (root / "reports/2020/tabellen" / f.name).read_bytes() == f.read_bytes(), f.name
     assert (root / "reports/2020/downloads/indikatoren-2020.csv").read_bytes() == (
         built_project / "reports/2020/downloads/indikatoren-2020.csv").read_bytes()
+
+
+def test_evaluation_tables_per_cycle(built_project):
+    for c in CYCLES:
+        d = built_project / "reports" / c / "tabellen"
+        idx = pd.read_csv(d / "priority_index.csv", dtype={"area_code": str})
+        assert list(idx.columns) == ["area_code", "area_name", "index", "rank", "need_class", "top13", "stability"]
+        assert len(idx) == 63 and idx.top13.sum() == 13 and idx.stability.between(0, 1).all()
+        tr = pd.read_csv(d / "trends.csv")
+        assert list(tr.columns) == ["indicator", "group", "slope", "lower", "upper", "period"]
+        assert set(tr.group) == {"schwerpunkt", "uebrige", "abstand"}
+        assert (tr.lower <= tr.slope).all() and (tr.slope <= tr.upper).all()
+    nb = (built_project / "reports/2022/massnahmen.ipynb").read_text(encoding="utf-8")
+    assert "evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
+    assert "SYNTHETISCHE Zahlen" in nb

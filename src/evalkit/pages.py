@@ -23,15 +23,15 @@ CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deu
            "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
 
 
-def cycle_table(table: pd.DataFrame, p: CycleParams) -> pd.DataFrame:
-    """The cycle's downloadable indicator table: its indicators, all levels, up to its reference year."""
+def cycle_table(table: pd.DataFrame, p: CycleParams, restricted: set) -> pd.DataFrame:
+    """The cycle's downloadable indicator table: its public indicators, all levels, up to its reference year."""
     sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)
-                & ~table.indicator.str.startswith("hze_")]  # belt and braces: restricted ids never downloadable
+                & ~table.indicator.isin(restricted)]
     return sub.reset_index(drop=True)
 
 
-def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame) -> list[Path]:
-    sub = cycle_table(table, p)
+def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted: set) -> list[Path]:
+    sub = cycle_table(table, p, restricted)
     csv = cdir / "downloads" / f"indikatoren-{p.cycle}.csv"
     write_table(csv, sub)
     xlsx = csv.with_suffix(".xlsx")
@@ -55,7 +55,7 @@ def outputs(cdir: Path) -> list[dict]:
 def write_cycle_outputs(project: Project, p: CycleParams, cycles: dict, table: pd.DataFrame, catalogue: Catalogue,
                         inputs: dict, params_file: Path) -> None:
     cdir = project.reports / str(p.cycle)
-    write_downloads(cdir, p, table)
+    write_downloads(cdir, p, table, {i.id for i in catalogue.indicators if i.restricted})
     manifest = {
         "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,

@@ -65,7 +65,7 @@ def composite(frame: pd.DataFrame, small: pd.Series, weights: dict[str, float], 
 
 def classify(index: pd.Series) -> pd.Series:
     s = (index - index.mean()) / index.std(ddof=0)
-    return s.map(lambda v: next(label for cut, label in CLASSES if v >= cut))
+    return s.map(lambda v: FLAGGED if pd.isna(v) else next(label for cut, label in CLASSES if v >= cut))
 
 
 def top_k(index: pd.Series, k: int) -> set:

@@ -63,11 +63,10 @@ def load_context(project_root: str | Path, cycle: int, output_dir: str | Path) -
     return Context(project, params, compare, table, catalogue, load_areas(project.areas_file), out)
 
 
-def save_table(ctx: Context, df: pd.DataFrame, name: str) -> Path:
-    """A result table of the cycle: sorted by the caller, no timestamps, fixed CSV dialect."""
-    path = ctx.output_dir / name
-    write_table(path, df)
-    return path
+def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
+    """A result table of the cycle: sorted by the caller, no timestamps, fixed CSV dialect. Returns nothing, so
+    that a notebook cell ending in it shows no output."""
+    write_table(ctx.output_dir / name, df)
 
 
 def value_at(ctx: Context, indicator: str, level: str, code: str, year: int | None) -> pd.Series | None:

@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Maßnahmen {cycle}"
+# subtitle: "Kinder- und Familienzentren, Schulsozialarbeit, BVJ-Begleitung – und nicht öffentliche Daten"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+
+# %%
+#| echo: false
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from evalkit import analyses, measures, report, restricted
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
+schools = measures.school_counts(analyses.school_file(ctx))
+cov = measures.coverage(reg, schools)
+_ = report.save_table(ctx, cov, "massnahmen_abdeckung.csv")
+
+# %% [markdown]
+# ## Maßnahmen laut öffentlichen Quellen
+
+# %%
+#| echo: false
+from urllib.parse import urlparse  # noqa: E402
+
+view = reg.assign(Anzahl=reg["count"].map(lambda v: de(v, 0)), Gesamt=reg["total"].map(lambda v: de(v, 0)),
+                  source=reg["source"].map(lambda u: urlparse(u).netloc))
+view = view.rename(columns={"measure": "Maßnahme", "date": "Stand", "school_type": "Schulart", "note": "Angabe",
+                            "source": "Quelle"})[["Maßnahme", "Stand", "Schulart", "Anzahl", "Gesamt", "Angabe",
+                                                  "Quelle"]]
+display(HTML(html_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
+                        caption="Zahlen zu den Maßnahmen (data/measures/measures.csv)")))
+cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"], "Schulart": cov["school_type"],
+                   "Anzahl": cov["count"], "laut Quelle": cov["total"], "kommunale Schulen 2023": cov["municipal"],
+                   "Abdeckung laut Quelle (%)": cov["share_source"], "Abdeckung Schulliste (%)": cov["share_list"]})
+display(HTML(html_table(cv, formats={c: (lambda v: de(v, 0)) for c in ("Anzahl", "laut Quelle",
+                                                                       "kommunale Schulen 2023")}
+                        | {c: (lambda v: de(v, 1)) for c in ("Abdeckung laut Quelle (%)",
+                                                            "Abdeckung Schulliste (%)")},
+                        caption="Abdeckung nach Schulart: genannte Standorte je Schule (Quelle bzw. Schulliste 2023 "
+                                "ohne freie Träger; die Liste mischt Stände und ist unvollständig)")))
+
+# %% [markdown]
+# ## Erreichen die Maßnahmen die Ortsteile mit Bedarf?
+
+# %%
+#| echo: false
+idx = analyses.need_index(ctx, perturbations=0)
+sites = measures.load_sites(ctx.project.restricted)
+sc = analyses.scenario(ctx, idx)
+names = ctx.areas.set_index("ot_code")["ortsteil"]
+text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Standortliste der Schulsozialarbeit ist "
+        f"nicht öffentlich. Angenommen, die 43 von 67 Stellen an Grundschulen (Stand Januar 2021) würden der "
+        f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
+        f"erhielten die {sc['posts']} (43/67 davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
+        f"{len(sc['ortsteile'])} Ortsteile: {', '.join(names[c] for c in sc['ortsteile'])}. Dort leben "
+        f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
+        f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")
+report.save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
+display(HTML(f'<div class="evalkit-synthetic">{text}</div>'))
+if sites is not None:
+    act = measures.actual_allocation(sites, analyses.children_in_poverty(ctx))
+    display(Markdown(
+        f"**Tatsächliche Standorte** (Register in data/restricted/): {len(act['ortsteile'])} Ortsteile mit "
+        f"Schulsozialarbeit; dort leben {de(act['poor_children_share'], 1)} % der Kinder im SGB-II-Bezug "
+        f"(Szenario: {de(sc['poor_children_share'], 1)} %)."))
+else:
+    display(Markdown("Ein Standortregister (`data/restricted/massnahmen_standorte.csv` mit den Spalten site, "
+                     "measure, school_id, kita_id, ot_code, start, end, vza) liegt nicht vor; sobald es vorliegt, "
+                     "vergleicht diese Seite die tatsächliche mit der bedarfsorientierten Verteilung."))
+
+# %% [markdown]
+# ## Hilfen zur Erziehung (nicht öffentliche Daten)
+
+# %%
+#| echo: false
+hze = analyses.hze_table(ctx)
+if hze is not None:
+    report.save_table(ctx, hze[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
+    show = hze[hze.level != "ortsteil"].assign(Ebene=lambda d: d["level"].map(report.LEVEL_DE))
+    display(HTML(html_table(show[["Ebene", "area_code", "published"]].rename(
+        columns={"area_code": "Gebiet", "published": "Fälle"}), numeric={"Fälle"},
+        caption=f"Laufende Hilfen zur Erziehung {int(hze.year.iloc[0])} (· = gesperrt)")))
+    display(Markdown(f"Zellen mit 1 bis 2 Fällen sind gesperrt (·), dazu weitere Zellen, damit kein gesperrter Wert "
+                     f"aus Summen errechnet werden kann; gesperrt: {int(hze.hidden.sum())} von {len(hze)} Zellen."))
+else:
+    display(Markdown(
+        "Hilfen zur Erziehung je Ortsteil sind nicht öffentlich. Liegt die Datei `data/restricted/hze.csv` (Spalten "
+        "ot_code, year, hze_faelle, einwohner_unter21) vor, berechnet evalkit den Indikator *HzE je 1.000 unter "
+        "21-Jährige* und veröffentlicht Zählungen nur mit primärer und sekundärer Sperrung. Zur Veranschaulichung "
+        "des Verfahrens folgt ein **synthetisches** Beispiel."))
+    demo = restricted.synthetic_hze(ctx.areas, [ctx.params.reference_year])
+    from evalkit.disclosure import protected_table  # noqa: E402
+
+    t = protected_table(demo.set_index("ot_code")["hze_faelle"], ctx.areas)
+    sbz = t[t.level == "stadtbezirk"].assign(Stadtbezirk=lambda d: d["area_code"].map(
+        ctx.areas.drop_duplicates("sbz_code").set_index("sbz_code")["stadtbezirk"]))
+    display(HTML('<div class="evalkit-synthetic">' + html_table(
+        sbz[["Stadtbezirk", "published"]].rename(columns={"published": "Fälle (synthetisch)"}),
+        numeric={"Fälle (synthetisch)"}, caption="SYNTHETISCHE Zahlen – Beispiel der Sperrung, keine echten Daten")
+        + f"<p>Gesperrt im synthetischen Beispiel: {int(t.hidden.sum())} von {len(t)} Zellen "
+          f"({int((t.value.between(1, 2)).sum())} primär).</p></div>"))

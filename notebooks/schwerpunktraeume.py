@@ -1,0 +1,122 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# ---
+# title: "Schwerpunkträume {cycle}"
+# subtitle: "Sozialräumlicher Bedarfsindex der Ortsteile – berechnet, nicht die amtliche Liste"
+# ---
+
+# %% tags=["parameters"]
+#| echo: false
+project_root = "."
+output_dir = "."
+cycle = 2022
+
+# %%
+#| echo: false
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from evalkit import analyses, figures, maps, report
+from evalkit.fmt import de, html_table
+
+ctx = report.load_context(project_root, cycle, output_dir)
+pp = ctx.params.priority
+idx = analyses.need_index(ctx)
+win = analyses.windows(ctx)
+ref = analyses.reference(ctx)
+overlap = analyses.priority.reference_overlap(idx, ref)
+report.save_table(ctx, idx, "priority_index.csv")
+report.save_table(ctx, win, "priority_windows.csv")
+report.save_table(ctx, overlap, "reference_overlap.csv")
+years = analyses.index_years(ctx)
+display(HTML(
+    '<div class="callout callout-warning"><p><strong>Hinweis:</strong> Die amtliche Liste der 13 Schwerpunkträume '
+    "der IKJHP ist nicht öffentlich. Die Rangfolge auf dieser Seite ist eine <strong>eigene Berechnung</strong> "
+    "aus öffentlichen Daten (Bedarfsindex) und ersetzt die amtliche Liste nicht.</p></div>"))
+display(Markdown(
+    f"Der Index fasst {len(pp.weights)} Bedarfsindikatoren je Ortsteil zusammen. Jeder wird über "
+    f"{pp.window} Jahre gepoolt (Zähler und Nenner summiert), über die Ortsteile "
+    + ("z-standardisiert" if pp.normalise == "z" else "rangnormalisiert")
+    + ", gewichtet und summiert. Ortsteile, deren Nenner für einen Indikator unter "
+    f"{de(pp.min_denominator, 0)} liegt, werden **nicht eingestuft** (zu kleine Basis). Die {pp.top_k} Ortsteile mit "
+    "dem höchsten Index bilden die berechneten Schwerpunkträume."))
+w = pd.DataFrame({"Indikator": [ctx.name(i) for i in pp.weights], "Gewicht": list(pp.weights.values()),
+                  "Jahre": [f"{years[i] - pp.window + 1}–{years[i]}" for i in pp.weights]})
+display(HTML(html_table(w, formats={"Gewicht": lambda v: de(v, 2)}, caption="Indikatoren und Gewichte des Index")))
+
+# %% [markdown]
+# ## Karte des Bedarfsindex und der Bedarfsklassen
+
+# %%
+#| echo: false
+names = ctx.areas.set_index("ot_code")["ortsteil"]
+vals = idx.rename(columns={"index": "value"})
+flag = idx.set_index("area_code")["need_class"].eq(analyses.priority.FLAGGED)
+fig = maps.choropleth(ctx.geojson, vals, f"Bedarfsindex {ctx.params.cycle}", "Index (gewichtete z-Werte)", flag,
+                      cmap="cividis", decimals=2)
+figures.show(fig, caption=f"Bedarfsindex je Ortsteil, Zyklus {ctx.params.cycle} (schraffiert: nicht eingestuft).",
+             alt=maps.alt_text(vals, names, f"Bedarfsindex {ctx.params.cycle}", "Indexpunkte", 2), credit=maps.CREDIT)
+classes = [c for _, c in analyses.priority.CLASSES] + [analyses.priority.FLAGGED]
+codes = idx.assign(value=idx["need_class"].map({c: i for i, c in enumerate(classes)}))
+fig = maps.choropleth(ctx.geojson, codes, f"Bedarfsklassen {ctx.params.cycle}", "Klasse (0 = sehr hoher Bedarf)",
+                      None, cmap="cividis_r", decimals=0)
+counts = idx["need_class"].value_counts()
+figures.show(fig, caption="Bedarfsklassen nach Standardabweichungen des Index: 0 sehr hoher Bedarf (≥ 1,5 SD), "
+                          "1 hoher (≥ 0,5 SD), 2 mittlerer, 3 niedriger Bedarf (≤ −0,5 SD), 4 nicht eingestuft.",
+             alt="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()) + ".",
+             credit=maps.CREDIT)
+
+# %% [markdown]
+# ## Die berechneten 13 Schwerpunkträume und ihre Stabilität
+
+# %%
+#| echo: false
+top = idx[idx.top13].sort_values("rank")
+view = pd.DataFrame({"Rang": top["rank"], "Ortsteil": top["area_name"], "Index": top["index"],
+                     "Klasse": top["need_class"], "Stabilität (%)": 100 * top["stability"]})
+display(HTML(html_table(view, formats={"Index": lambda v: de(v, 2), "Stabilität (%)": lambda v: de(v, 0)},
+                        numeric={"Rang"}, caption="Berechnete Schwerpunkträume (Top 13)")))
+st = idx[idx.stability > 0].sort_values("stability", ascending=True)
+import matplotlib.pyplot as plt  # noqa: E402
+
+fig, ax = plt.subplots(figsize=(7, 0.28 * len(st) + 1))
+ax.barh(st["area_name"], 100 * st["stability"], color=figures.PALETTE[0])
+ax.set_xlabel("Anteil der Gewichtsvarianten mit Platz in den Top 13 (%)")
+ax.set_xlim(0, 100)
+figures.german_axis(ax, "x", 0)
+figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet-Ziehungen der Gewichte "
+                          f"(Konzentration {de(pp.concentration, 0)}, Startwert {pp.seed}), in denen der Ortsteil "
+                          "zu den 13 höchsten gehört.",
+             alt="Balkendiagramm der Stabilität: " + ", ".join(
+                 f"{n} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
+wide = win.pivot(index="area_code", columns="window", values="top13")
+wide = wide[wide.any(axis=1)]
+wv = pd.DataFrame({"Ortsteil": wide.index.map(names)})
+for c in wide.columns:
+    wv[f"{c} J."] = ["●" if v else "–" for v in wide[c]]
+display(HTML(html_table(wv, caption="Platz in den Top 13 bei anderer Glättung (Fenster in Jahren)")))
+
+# %% [markdown]
+# ## Abgleich mit der Referenzliste
+
+# %%
+#| echo: false
+ov = overlap.assign(Liste=overlap["list"], Ortsteil=overlap["area_name"],
+                    Zuordnung=overlap["area_mapping"],
+                    **{"Rang (berechnet)": overlap["rank"]},
+                    **{"in Top 13": overlap["top13"].map({True: "ja", False: "nein"})})
+display(HTML(html_table(ov[["Liste", "Ortsteil", "Zuordnung", "Rang (berechnet)", "in Top 13"]],
+                        caption="Referenzliste (Quellen in data/reference/schwerpunktraeume.csv)")))
+conf = overlap[overlap["list"] == "IKJHP-Schwerpunktraum"]
+insek = overlap[overlap["list"] == "INSEK-Schwerpunktgebiet"]
+display(Markdown(
+    f"Von den {len(conf)} öffentlich bestätigten IKJHP-Schwerpunkträumen liegen {int(conf.top13.sum())} in den "
+    f"berechneten Top 13; von den {len(insek)} Ortsteilen der INSEK-Schwerpunktgebiete {int(insek.top13.sum())}. "
+    "Die Referenzliste enthält nur Gebiete, die eine Quelle nennt; sie ist keine vollständige amtliche Liste."))
