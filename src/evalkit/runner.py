@@ -224,7 +224,9 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
     states = {c: _read_state(project.reports / str(c)) for c in selected}
     for t in tasks:
         p = selected[t.cycle]
-        cmp = cycles.get(p.compare_with).model_dump() if p.compare_with else None
+        # of the compared cycle, notebooks use only its number and reference year
+        cmp = {"cycle": p.compare_with, "reference_year": cycles[p.compare_with].reference_year} \
+            if p.compare_with else None
         t.fingerprint = fingerprint(t, tpl[t.template].read_bytes(), inputs, {"self": p.model_dump(), "compare": cmp})
         done = states[t.cycle].get(t.output)
         if not force and done == t.fingerprint and (project.reports / str(t.cycle) / t.output).is_file():
