@@ -65,7 +65,7 @@ for ind in analyses.TREND_INDICATORS:
                               "(Band: 95-%-Intervall).",
                  alt=f"Liniendiagramm des Abstands; zuletzt ({int(last.year)}) {de(last.gap)} Prozentpunkte.")
     rows = tt[tt.indicator == ind]
-    display(Markdown("**Lesehilfe.** " + trends.reading_aid(spec.name, rows)))
+    display(Markdown("**Lesehilfe.** " + trends.reading_aid(f"der Wert „{spec.name}“", rows)))
 
 # %% [markdown]
 # ## Grenzen dieser Auswertung

@@ -123,7 +123,7 @@ def reading_aid(name: str, rows: pd.DataFrame) -> str:
         sig = ab.lower > 0 or ab.upper < 0
         direction = "wuchs" if ab.slope > 0 else "schrumpfte"
         parts.append(
-            f"{period}: {name} {verb(sp.slope)} in den Schwerpunkträumen um {de(abs(sp.slope), 2)} Prozentpunkte "
+            f"{period}: {name[:1].upper() + name[1:]} {verb(sp.slope)} in den Schwerpunkträumen um {de(abs(sp.slope), 2)} Prozentpunkte "
             f"pro Jahr (95-%-Intervall {de(sp.lower, 2)} bis {de(sp.upper, 2)}), im übrigen Stadtgebiet "
             f"{'ebenfalls ' if np.sign(sp.slope) == np.sign(ub.slope) else ''}um {de(abs(ub.slope), 2)} "
             f"({de(ub.lower, 2)} bis {de(ub.upper, 2)}). Der Abstand {direction} um {de(abs(ab.slope), 2)} "
