@@ -96,7 +96,7 @@ def bench_build() -> None:
         print(f"cold build: {cold:.1f} s (fetch {t_fetch:.1f}, indicators {t_ind:.1f}, run --all {t_run:.1f}, "
               f"site {t_site:.1f}) on {os.cpu_count()} cores")
         if cells:
-            print(f"kernel start-up: {kernel:.1f} s of {cells:.1f} s notebook time ({100 * kernel / cells:.0f} %)")
+            print(f"kernel start-up and reset: {kernel:.1f} s of {cells:.1f} s notebook time ({100 * kernel / cells:.0f} %)")
         print(f"warm run --all (nothing changed): {t_warm:.2f} s; warm full build: {t_warm_build:.1f} s")
 
 

@@ -133,8 +133,27 @@ def test_two_builds_give_identical_result_tables(built_project, fetched_project,
     run_cycles(Project(root), ["2020"], progress=False, log=quiet)
     for f in sorted((built_project / "reports/2020/tabellen").glob("*.csv")):
         assert (root / "reports/2020/tabellen" / f.name).read_bytes() == f.read_bytes(), f.name
-    assert (root / "reports/2020/downloads/indikatoren-2020.csv").read_bytes() == (
-        built_project / "reports/2020/downloads/indikatoren-2020.csv").read_bytes()
+    for ext in ("csv", "xlsx"):
+        assert (root / f"reports/2020/downloads/indikatoren-2020.{ext}").read_bytes() == (
+            built_project / f"reports/2020/downloads/indikatoren-2020.{ext}").read_bytes(), ext
+
+
+def test_xlsx_download_holds_the_csv_table_and_credits(built_project):
+    d = built_project / "reports/2022/downloads"
+    csv = pd.read_csv(d / "indikatoren-2022.csv", dtype={"area_code": str})
+    xlsx = pd.read_excel(d / "indikatoren-2022.xlsx", sheet_name=None, dtype={"area_code": str})
+    pd.testing.assert_frame_equal(xlsx["Indikatoren"], csv, check_dtype=False)
+    assert csv.year.max() == 2022 and "hze_je_1000_u21" not in set(csv.indicator)
+    assert "Stadt Leipzig, Amt für Statistik und Wahlen" in xlsx["Quelle"].Hinweis[0]
+
+
+def test_refetching_identical_data_starts_no_kernel(built_copy, mirror):
+    before = (built_copy / "data/raw/MANIFEST.json").read_bytes()
+    r = cli(built_copy, "fetch", "--mirror", str(mirror))
+    assert r.returncode == 0, r.stderr
+    assert (built_copy / "data/raw/MANIFEST.json").read_bytes() != before  # a new retrieval time …
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.executed == [] and report.ok  # … but the same bytes: nothing to re-execute
 
 
 def test_evaluation_tables_per_cycle(built_project):

@@ -83,9 +83,14 @@ def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, fl
     rng = np.random.default_rng(seed)
     w0 = pd.Series(weights, dtype=float)
     w0 = w0 / w0.sum()
-    hits = pd.Series(0, index=idx.index)
-    for draw in rng.dirichlet(concentration * w0.to_numpy(), size=perturbations):
-        hits[list(top_k(composite(frame, small, dict(zip(w0.index, draw)), how), top))] += 1
+    # the standardised values do not depend on the weights: one matrix product scores every perturbed draw
+    ranked = frame[~small]
+    z = ranked.apply(lambda col: standardise(col, how))[w0.index].to_numpy()
+    draws = rng.dirichlet(concentration * w0.to_numpy(), size=perturbations)
+    scores = z @ draws.T  # Ortsteile × draws
+    order = np.argsort(-scores, axis=0, kind="stable")[:top]
+    counts = np.bincount(order.ravel(), minlength=len(ranked))
+    hits = pd.Series(counts, index=ranked.index)
     out = pd.DataFrame({"area_code": frame.index, "area_name": names.reindex(frame.index).to_numpy()})
     out = out.set_index("area_code", drop=False)
     out["index"] = idx.reindex(out.index).round(6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import subprocess
 from functools import lru_cache
@@ -18,10 +19,21 @@ PACKAGES = ["evalkit", "pandas", "numpy", "statsmodels", "matplotlib", "seaborn"
 
 
 def input_files(project: Project) -> list[Path]:
-    """The files every cycle notebook reads, beside its own parameter files."""
+    """The files every cycle notebook depends on, beside its own parameter files.
+
+    The fetched files count by content, not MANIFEST.json itself: a re-fetch of identical bytes only moves
+    the retrieval time, and that must not re-execute every notebook.
+    """
     return [project.indicators_csv, project.processed / "share_check.csv", project.processed / "legacy_check.csv",
-            project.raw / "MANIFEST.json", project.raw / "geo" / "ortsteile.geojson", project.areas_file,
-            project.catalogue_file, *sorted(project.data.glob("measures/*")), *sorted(project.data.glob("reference/*"))]
+            *fetched_files(project.raw), project.areas_file, project.catalogue_file,
+            *sorted(project.data.glob("measures/*")), *sorted(project.data.glob("reference/*"))]
+
+
+def fetched_files(raw: Path) -> list[Path]:
+    manifest = raw / "MANIFEST.json"
+    if not manifest.is_file():
+        return []
+    return sorted(raw / f["path"] for f in json.loads(manifest.read_text(encoding="utf-8"))["files"])
 
 
 def input_hashes(project: Project, extra: list[Path] = ()) -> dict[str, str]:

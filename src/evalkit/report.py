@@ -4,14 +4,14 @@ profiles and data-quality summaries. Notebooks call these and narrate; they hold
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from evalkit.areas import CITY_CODE, load_areas
 from evalkit.catalogue import Catalogue, load_catalogue
-from evalkit.cycles import CycleParams, cycle_files, effective_year, load_cycle
+from evalkit.cycles import CycleParams, cycle_files, load_cycle
 from evalkit.fileio import read_table, write_table
 from evalkit.paths import Project
 
@@ -39,8 +39,23 @@ class Context:
         return self.catalogue.get(indicator).unit
 
     def year(self, indicator: str, compare: bool = False) -> int | None:
+        """The latest year up to the (compared) cycle's reference year with data for the indicator."""
         p = self.compare if compare else self.params
-        return None if p is None else effective_year(self.indicators, indicator, p.reference_year)
+        if p is None:
+            return None
+        years = [y for y in self._years.get(indicator, ()) if y <= p.reference_year]
+        return max(years) if years else None
+
+    @cached_property
+    def _years(self) -> dict[str, list[int]]:
+        return {k: sorted(int(y) for y in v.unique()) for k, v in self.indicators.groupby("indicator").year}
+
+    @cached_property
+    def _positions(self) -> dict[tuple, int]:
+        """Row position per (indicator, level, area_code, year): pages look up hundreds of single values."""
+        t = self.indicators
+        return {(i, lv, c, int(y)): n for n, (i, lv, c, y) in
+                enumerate(zip(t["indicator"], t["level"], t["area_code"], t["year"]))}
 
 
 @lru_cache(maxsize=2)
@@ -72,9 +87,8 @@ def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
 def value_at(ctx: Context, indicator: str, level: str, code: str, year: int | None) -> pd.Series | None:
     if year is None:
         return None
-    t = ctx.indicators
-    row = t[(t.indicator == indicator) & (t.level == level) & (t.area_code == code) & (t.year == year)]
-    return None if row.empty else row.iloc[0]
+    pos = ctx._positions.get((indicator, level, str(code), int(year)))
+    return None if pos is None else ctx.indicators.iloc[pos]
 
 
 def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from evalkit import kernels
 from evalkit.catalogue import load_catalogue
 from evalkit.cycles import CycleParams, cycle_files, load_cycles
 from evalkit.errors import EvalkitError, NotebookError
@@ -95,43 +96,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-# One warm kernel per worker process: starting a kernel and importing pandas/matplotlib costs more than most
-# notebooks' own work. Before each notebook the kernel's namespace is reset (%reset -f), so no variable leaks from
-# one notebook into the next; imported modules stay loaded. EVALKIT_FRESH_KERNELS=1 starts one kernel per notebook.
-_KERNEL = {"km": None, "startup": 0.0}
-
-
-def _init_worker(log_path: str, cwd: str) -> None:
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)  # kernels' own chatter goes to the log, not the user's terminal
-    _KERNEL["cwd"] = cwd
-
-
-def _warm_kernel():
-    if os.environ.get("EVALKIT_FRESH_KERNELS"):
-        return None, 0.0
-    from multiprocessing import util
-
-    from jupyter_client import KernelManager
-
-    km = _KERNEL["km"]
-    if km is not None and km.is_alive():
-        kc = km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=60)
-            kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')", timeout=60, store_history=False)
-        finally:
-            kc.stop_channels()
-        return km, 0.0
-    t0 = time.perf_counter()
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=_KERNEL.get("cwd"))
-    util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
-    _KERNEL["km"] = km
-    return km, time.perf_counter() - t0
-
-
 def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict:
     """Run one notebook (in a worker process); return its timings. Raises NotebookError on failure."""
     import jupytext
@@ -144,8 +108,9 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     started = _now()
     t0 = time.perf_counter()
     try:
-        km, startup = _warm_kernel()
-        extra = {"km": km} if km is not None else {}
+        tk = time.perf_counter()
+        extra, _ = kernels.warm_kernel()
+        startup = time.perf_counter() - tk  # a new kernel, or the reset of the warm one
         pm.execute_notebook(nb, str(out_nb), parameters=params, kernel_name="python3", progress_bar=False,
                             log_output=False, cwd=str(staging), **extra)
     except pm.PapermillExecutionError as e:
@@ -196,6 +161,35 @@ def _worker(args):
         return task.label, None, str(e)
 
 
+@dataclass
+class DownloadJob:
+    """A cycle's downloadable indicator table (CSV + XLSX): a few seconds of work that overlaps the notebooks."""
+    cycle: int
+    params: CycleParams
+    staging: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.cycle}/downloads"
+
+
+def _download_worker(job: DownloadJob, table, restricted: set):
+    from evalkit import pages
+
+    try:
+        pages.write_downloads(job.staging, job.params, table, restricted)
+        return job.label, None, None
+    except (OSError, ValueError) as e:
+        return job.label, None, f"cycle {job.cycle}, downloads: {type(e).__name__}: {e}"
+
+
+def _weight(job) -> int:
+    """Submission order for a balanced pool: long jobs first, the many short profile notebooks last."""
+    if isinstance(job, DownloadJob):
+        return 1
+    return 2 if job.template == PROFILE_NOTEBOOK else 0
+
+
 def run_cycles(project: Project, only: list | None = None, jobs: int | None = None, force: bool = False,
                progress: bool = True, log=print) -> RunReport:
     """Validate every cycle's parameters, then execute what changed; write each cycle's manifest and pages."""
@@ -236,7 +230,11 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
     log(f"evalkit run: {len(tasks)} notebooks in {len(selected)} cycles; {len(todo)} to execute, "
         f"{len(report.reused)} unchanged (reused, no kernel started)")
     staging_root = project.reports / ".staging"
-    if todo:
+    restricted = {i.id for i in catalogue.indicators if i.restricted}
+    # a cycle's downloads depend on exactly what its notebooks' fingerprints cover (table, params)
+    downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads") for c, p in selected.items()
+                 if force or any(t.cycle == c for t in todo) or not _downloads_present(project, p)]
+    if todo or downloads:
         provenance = {"inputs": inputs, **environment(project.root)}
         shutil.rmtree(staging_root, ignore_errors=True)
         work = []
@@ -248,12 +246,20 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
         jobs = max(1, jobs or os.cpu_count() or 1)
         bar = _progress(len(work), progress)
         staging_root.mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work)), initializer=_init_worker,
+        ordered = sorted([*downloads, *work], key=lambda j: _weight(j if isinstance(j, DownloadJob) else j[0]))
+        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered)), initializer=kernels.init_worker,
                                  initargs=(str(staging_root / "kernels.log"), str(project.root))) as pool:
-            futures = {pool.submit(_worker, w): w for w in work}
+            futures = {(pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob)
+                        else pool.submit(_worker, j)): j for j in ordered}
             for fut in as_completed(futures):
-                t, _, st, _ = futures[fut]
+                job = futures[fut]
                 label, timing, error = fut.result()
+                if isinstance(job, DownloadJob):
+                    if error:
+                        report.failed.append(label)
+                        bar.write(f"FAILED {error}")
+                    continue
+                t, _, st, _ = job
                 bar.update(1)
                 if error:
                     report.failed.append(label)
@@ -264,14 +270,18 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
                 report.executed.append(label)
                 report.timings.append(timing)
         bar.close()
-        shutil.rmtree(staging_root, ignore_errors=True)
     for c, p in selected.items():
         cdir = project.reports / str(c)
-        _write_state(cdir, states[c])
         failed_here = [x for x in report.failed if x.startswith(f"{c}/")]
-        changed = any(x.startswith(f"{c}/") for x in report.executed)
+        if not failed_here:
+            for job in downloads:
+                if job.cycle == c:
+                    _promote_downloads(job.staging / "downloads", cdir / "downloads")
+        _write_state(cdir, states[c])
+        changed = any(x.startswith(f"{c}/") for x in report.executed) or any(j.cycle == c for j in downloads)
         if not failed_here and (changed or not (cdir / "manifest.json").is_file() or force):
             pages.write_cycle_outputs(project, p, cycles, table, catalogue, inputs, files[c])
+    shutil.rmtree(staging_root, ignore_errors=True)
     pages.write_site_pages(project, cycles, catalogue)
     if os.environ.get("EVALKIT_TIMING"):
         for tm in report.timings:
@@ -300,6 +310,18 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
         (cycle_dir / "tabellen").mkdir(parents=True, exist_ok=True)
         for f in sorted(tables.iterdir()):
             os.replace(f, cycle_dir / "tabellen" / f.name)
+
+
+def _downloads_present(project: Project, p: CycleParams) -> bool:
+    d = project.reports / str(p.cycle) / "downloads"
+    return all((d / f"indikatoren-{p.cycle}.{ext}").is_file() for ext in ("csv", "xlsx"))
+
+
+def _promote_downloads(staging: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for f in sorted(staging.iterdir()):
+        if not f.name.startswith("."):
+            os.replace(f, target / f.name)
 
 
 def _read_state(cycle_dir: Path) -> dict:

@@ -3,7 +3,7 @@
 Three checks: (1) every output listed in reports/<cycle>/manifest.json still has its recorded hash (an edited
 output fails); (2) every fetched input still matches data/raw/MANIFEST.json and the cycle's recorded input hashes
 (a changed input byte fails); (3) a fresh run from data/raw/ in a temporary copy of the project gives
-byte-identical result tables (indicators.csv, the cycle's tables and its CSV download).
+byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def compare_inputs(project: Project, manifest: dict) -> list[str]:
 def result_tables(root: Path, cycle: int) -> dict[str, Path]:
     cdir = root / "reports" / str(cycle)
     files = {"data/processed/indicators.csv": root / "data/processed/indicators.csv"}
-    for f in sorted([*cdir.glob("tabellen/*.csv"), *cdir.glob("downloads/*.csv")]):
+    for f in sorted([*cdir.glob("tabellen/*.csv"), *cdir.glob("downloads/*.csv"), *cdir.glob("downloads/*.xlsx")]):
         files[f.relative_to(root).as_posix()] = f
     return files
 
