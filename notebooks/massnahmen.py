@@ -40,13 +40,15 @@ _ = report.save_table(ctx, cov, "massnahmen_abdeckung.csv")
 from urllib.parse import urlparse  # noqa: E402
 
 view = reg.assign(Anzahl=reg["count"].map(lambda v: de(v, 0)), Gesamt=reg["total"].map(lambda v: de(v, 0)),
-                  source=reg["source"].map(lambda u: urlparse(u).netloc))
+                  source=reg["source"].map(lambda u: urlparse(u).netloc),
+                  school_type=reg["school_type"].map(measures.school_type_label))
 view = view.rename(columns={"measure": "Maßnahme", "date": "Stand", "school_type": "Schulart", "note": "Angabe",
                             "source": "Quelle"})[["Maßnahme", "Stand", "Schulart", "Anzahl", "Gesamt", "Angabe",
                                                   "Quelle"]]
 display(HTML(html_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
                         caption="Zahlen zu den Maßnahmen (data/measures/measures.csv)")))
-cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"], "Schulart": cov["school_type"],
+cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"],
+                   "Schulart": cov["school_type"].map(measures.school_type_label),
                    "Anzahl": cov["count"], "laut Quelle": cov["total"], "kommunale Schulen 2023": cov["municipal"],
                    "Abdeckung laut Quelle (%)": cov["share_source"], "Abdeckung Schulliste (%)": cov["share_list"]})
 display(HTML(html_table(cv, formats={c: (lambda v: de(v, 0)) for c in ("Anzahl", "laut Quelle",

@@ -89,7 +89,8 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
              "uebersicht-2024": "reports/2024/uebersicht.html", "karten-2022": "reports/2022/ortsteile.html",
              "profil-grünau-2022": "reports/2022/profile/planungsraum-Gruenau.html",
              "datenqualitaet-2022": "reports/2022/datenqualitaet.html", "provenienz-2022": "reports/2022/provenienz.html",
-             "indikatoren": "reports/indikatoren.html"}
+             "indikatoren": "reports/indikatoren.html", "schwerpunktraeume-2022": "reports/2022/schwerpunktraeume.html",
+             "trends-2022": "reports/2022/trends.html", "massnahmen-2022": "reports/2022/massnahmen.html"}
     for name, rel in shots.items():
         page.goto(f"{server}/{rel}")
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -109,3 +110,19 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
     assert csv.status == 200 and csv.text().startswith("indicator,level,area_code,area_name,year")
     xlsx = page.request.get(f"{server}/reports/2022/downloads/indikatoren-2022.xlsx")
     assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
+
+
+def test_scenario_boxes_are_visibly_labelled(built_project, server, browser):
+    """Every synthetic or scenario element carries the visible label, drawn by the site's stylesheet."""
+    page = browser.new_page()
+    page.goto(f"{server}/reports/2022/massnahmen.html")
+    labels = page.eval_on_selector_all(
+        ".evalkit-synthetic", "els => els.map(e => getComputedStyle(e, '::before').content)")
+    assert labels and all("SZENARIO / SYNTHETISCH" in x for x in labels), labels
+    table_text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+    assert "Förderschule" in table_text and "Foerderschule" not in table_text  # ids stay ASCII, the site says it in German
+    boxes = page.locator(".evalkit-synthetic")
+    assert all(boxes.nth(i).is_visible() for i in range(boxes.count()))
+    page.goto(f"{server}/reports/2022/schwerpunktraeume.html")
+    body = page.inner_text("body")
+    assert "eigene Berechnung" in body and "nicht öffentlich" in body

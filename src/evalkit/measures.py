@@ -11,6 +11,14 @@ import pandera.pandas as pa
 from evalkit.errors import DataError
 
 SCHOOL_TYPES = ["Grundschule", "Oberschule", "Gymnasium", "Foerderschule", "Berufsschule"]
+# the ids follow the city's school list (ASCII); the site shows the German words
+SCHOOL_TYPE_DE = {"Foerderschule": "Förderschule"}
+
+
+def school_type_label(school_type) -> str:
+    return SCHOOL_TYPE_DE.get(school_type, school_type) if isinstance(school_type, str) else school_type
+
+
 SITE_FILE = "massnahmen_standorte.csv"
 
 SITE_SCHEMA = pa.DataFrameSchema({
