@@ -26,7 +26,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from evalkit import figures, report
-from evalkit.fmt import de, html_table
+from evalkit.fmt import de, de_by_unit, html_table, year_label
 
 ctx = report.load_context(project_root, cycle, output_dir)
 name = report.area_name(ctx, level, area_code)
@@ -38,12 +38,11 @@ display(Markdown(f"{report.LEVEL_DE[level]} **{name}** umfasst {len(m)} Ortsteil
 
 # %%
 #| echo: false
-dec = lambda u: 0 if u.startswith("Personen") else 1  # noqa: E731
 view = pd.DataFrame({
-    "Kennzahl": prof["name"], "Jahr": prof["year"].map(lambda y: "–" if pd.isna(y) else int(y)),
-    name: [de(v, dec(u)) for v, u in zip(prof["value"], prof["unit"])],
-    "Leipzig": [de(v, dec(u)) for v, u in zip(prof["city_value"], prof["unit"])],
-    "Veränderung": [de(v, dec(u), signed=True) for v, u in zip(prof["change"], prof["unit"])],
+    "Kennzahl": prof["name"], "Jahr": prof["year"].map(year_label),
+    name: de_by_unit(prof["value"], prof["unit"]),
+    "Leipzig": de_by_unit(prof["city_value"], prof["unit"]),
+    "Veränderung": de_by_unit(prof["change"], prof["unit"], signed=True),
     "Einheit": prof["unit"],
 })
 display(HTML(html_table(view, numeric={name, "Leipzig", "Veränderung"},

@@ -20,11 +20,10 @@ cycle = 2022
 
 # %%
 #| echo: false
-import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from evalkit import analyses, figures, report, trends
-from evalkit.fmt import de, html_table
+from evalkit.fmt import de
 
 ctx = report.load_context(project_root, cycle, output_dir)
 members = analyses.priority_members(ctx)

@@ -23,7 +23,7 @@ cycle = 2022
 from IPython.display import HTML, Markdown, display
 
 from evalkit import figures, report
-from evalkit.fmt import de, html_table
+from evalkit.fmt import de, de_by_unit, html_table, year_label
 
 ctx = report.load_context(project_root, cycle, output_dir)
 kf = report.key_figures(ctx)
@@ -42,11 +42,11 @@ display(Markdown(
 # %%
 #| echo: false
 view = kf.assign(
-    Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(lambda y: "–" if y is None or y != y else int(y)),
-    Wert=[de(v, 0 if u.startswith("Personen") else 1) for v, u in zip(kf["value"], kf["unit"])],
+    Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(year_label),
+    Wert=de_by_unit(kf["value"], kf["unit"]),
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)} – {de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
-    Vergleich=[de(v, 0 if u.startswith("Personen") else 1) for v, u in zip(kf["compare_value"], kf["unit"])],
-    Veränderung=[de(v, 0 if u.startswith("Personen") else 1, signed=True) for v, u in zip(kf["change"], kf["unit"])],
+    Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
+    Veränderung=de_by_unit(kf["change"], kf["unit"], signed=True),
     Hinweis=kf["note"],
 )[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Veränderung", "Hinweis"]]
 display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Veränderung"},

@@ -7,7 +7,6 @@ import sys
 import pandas as pd
 import pytest
 
-from evalkit.areas import CITY_CODE
 from evalkit.paths import Project
 
 LEVEL_SIZES = {"ortsteil": 63, "stadtbezirk": 10, "planungsraum": 7, "stadt": 1}

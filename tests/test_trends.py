@@ -1,11 +1,10 @@
 """Trend and gap models on constructed data with known slopes."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
 
-from evalkit.trends import gap_by_year, glm_slope, periods, reading_aid, trends_table, _ortsteil_rows
+from evalkit.trends import gap_by_year, glm_slope, periods, reading_aid, trends_table
 
 
 def constructed(slope_sp, slope_rest, years=range(2010, 2023), n=10000, base_sp=30.0, base_rest=10.0):

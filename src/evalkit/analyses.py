@@ -17,19 +17,21 @@ def index_years(ctx: Context) -> dict[str, int]:
     return {ind: ctx.year(ind) for ind in ctx.params.priority.weights}
 
 
+def _directions(ctx: Context) -> dict[str, bool | None]:
+    return {i: ctx.catalogue.get(i).higher_is_worse for i in ctx.params.priority.weights}
+
+
 def need_index(ctx: Context, perturbations: int | None = None) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.need_index(
         ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
-        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed,
-        {i: ctx.catalogue.get(i).higher_is_worse for i in pp.weights})
+        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed, _directions(ctx))
 
 
 def windows(ctx: Context) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.window_stability(ctx.indicators, index_years(ctx), pp.weights, pp.alt_windows, pp.normalise,
-                                     pp.top_k, pp.min_denominator,
-                                     {i: ctx.catalogue.get(i).higher_is_worse for i in pp.weights})
+                                     pp.top_k, pp.min_denominator, _directions(ctx))
 
 
 def reference(ctx: Context) -> pd.DataFrame:

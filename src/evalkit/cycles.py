@@ -82,21 +82,19 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
         raise ParamsError(f"key 'cycle': {p.cycle} does not match the file name", file=path,
                           expected=f"cycle: {path.stem.split('-', 1)[1]}")
     known = set(catalogue.ids())
-    for key in ("indicators", "map_indicators", "profile_indicators"):
-        for ind in getattr(p, key):
+    shown = {"indicators": p.indicators, "map_indicators": p.map_indicators,
+             "profile_indicators": p.profile_indicators}
+    for key, ids in {**shown, "priority.weights": list(p.priority.weights)}.items():
+        for ind in ids:
             if ind not in known:
                 raise ParamsError(f"key {key!r}: unknown indicator id {ind!r}", file=path,
                                   expected="an id from data/indicators.yaml")
-    for key in ("indicators", "map_indicators", "profile_indicators"):
-        for ind in getattr(p, key):
+    for key, ids in shown.items():
+        for ind in ids:
             if catalogue.get(ind).restricted:
                 raise ParamsError(f"key {key!r}: {ind!r} is restricted (not public)", file=path,
                                   expected="public indicators only; restricted counts are published only through "
                                            "the disclosure-controlled table of the Maßnahmen page")
-    for ind in p.priority.weights:
-        if ind not in known:
-            raise ParamsError(f"key 'priority.weights': unknown indicator id {ind!r}", file=path,
-                              expected="an id from data/indicators.yaml")
     lo, hi = data_years
     if not lo <= p.reference_year <= hi:
         raise ParamsError(f"key 'reference_year': {p.reference_year} is outside the data ({lo}–{hi})", file=path,

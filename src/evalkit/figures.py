@@ -24,9 +24,13 @@ plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "axes.
                      "svg.hashsalt": "evalkit"})
 
 
+def german_formatter(decimals: int = 0) -> FuncFormatter:
+    """Tick labels in German number format (axes and colour bars)."""
+    return FuncFormatter(lambda v, _: de(v, decimals))
+
+
 def german_axis(ax, axis="y", decimals=0):
-    fmt = FuncFormatter(lambda v, _: de(v, decimals))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(german_formatter(decimals))
 
 
 def figure_html(fig, caption: str, alt: str, credit: str = CREDIT) -> str:

@@ -16,6 +16,20 @@ def de(x, decimals: int = 1, signed: bool = False) -> str:
     return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
+def decimals_for(unit: str) -> int:
+    """Counts of people without decimals; rates, means and densities with one."""
+    return 0 if unit.startswith("Personen") else 1
+
+
+def de_by_unit(values, units, signed: bool = False) -> list[str]:
+    """Each value formatted with the decimals its unit calls for (key-figure and profile tables)."""
+    return [de(v, decimals_for(u), signed) for v, u in zip(values, units)]
+
+
+def year_label(y) -> int | str:
+    return "–" if pd.isna(y) else int(y)
+
+
 def html_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
                numeric: set | None = None) -> str:
     """A plain, accessible HTML table with German-formatted numbers (right-aligned)."""

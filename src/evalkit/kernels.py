@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import Engine, papermill_engines
-from papermill.log import logger
+from functools import lru_cache
 
 ENGINE = "evalkit-warm"
 # Clear the namespace, then freeze what survives (loaded modules) out of the garbage collector's sight: the
@@ -23,21 +20,31 @@ RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
 _STATE: dict = {"km": None, "kc": None, "cwd": None}
 
 
-class WarmKernelEngine(Engine):
-    """papermill's nbclient engine, but on a kernel and client it is given (papermill itself takes only `km`,
-    and nbclient would open a second client with the same session identity, which steals the first's replies)."""
+@lru_cache(maxsize=1)
+def _engine() -> str:
+    """Register the engine on first use: importing papermill costs half a second that a warm `evalkit run`
+    with nothing to execute should not pay."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import Engine, papermill_engines
+    from papermill.log import logger
 
-    @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                 start_timeout=60, execution_timeout=None, km=None, kc=None, **kwargs):
-        client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, timeout=execution_timeout,
-                                         startup_timeout=start_timeout, log=logger, log_output=log_output,
-                                         stdout_file=stdout_file, stderr_file=stderr_file)
-        client.kc = kc
-        return client.execute()
+    class WarmKernelEngine(Engine):
+        """papermill's nbclient engine, but on a kernel and client it is given (papermill itself takes only
+        `km`, and nbclient would open a second client with the same session identity, which steals the
+        first's replies)."""
 
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, km=None, kc=None,
+                                     **kwargs):
+            client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, timeout=execution_timeout,
+                                             startup_timeout=start_timeout, log=logger, log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file)
+            client.kc = kc
+            return client.execute()
 
-papermill_engines.register(ENGINE, WarmKernelEngine)
+    papermill_engines.register(ENGINE, WarmKernelEngine)
+    return ENGINE
 
 
 def init_worker(log_path: str, cwd: str) -> None:
@@ -55,7 +62,7 @@ def warm_kernel() -> tuple[dict, float]:
     if km is not None and km.is_alive():
         reply = kc.execute_interactive(RESET, timeout=60, store_history=False, output_hook=lambda msg: None)
         if reply["content"]["status"] == "ok":
-            return {"engine_name": ENGINE, "km": km, "kc": kc}, 0.0
+            return {"engine_name": _engine(), "km": km, "kc": kc}, 0.0
     return _start()
 
 
@@ -75,4 +82,4 @@ def _start() -> tuple[dict, float]:
     kc.wait_for_ready(timeout=60)
     util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
     _STATE.update(km=km, kc=kc)
-    return {"engine_name": ENGINE, "km": km, "kc": kc}, time.perf_counter() - t0
+    return {"engine_name": _engine(), "km": km, "kc": kc}, time.perf_counter() - t0

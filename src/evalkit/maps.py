@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evalkit.figures import SEQUENTIAL
+from evalkit.figures import SEQUENTIAL, german_formatter
 from evalkit.fmt import de
 
 CREDIT = ("Geometrie und Daten: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); "
@@ -30,19 +30,13 @@ def choropleth(geojson: Path, values: pd.DataFrame, title: str, unit: str, uncer
     fig, ax = plt.subplots(figsize=(6.2, 5.6))
     gdf.plot(ax=ax, column="value", cmap=cmap, legend=True, edgecolor="white", linewidth=0.4,
              missing_kwds={"color": "#dddddd", "label": "keine Daten"},
-             legend_kwds={"label": unit, "shrink": 0.7, "format": _fmt(decimals)})
+             legend_kwds={"label": unit, "shrink": 0.7, "format": german_formatter(decimals)})
     if uncertain is not None and uncertain.any():
         flagged = gdf[gdf["area_code"].isin(uncertain[uncertain].index)]
         flagged.plot(ax=ax, facecolor="none", edgecolor="black", hatch="///", linewidth=0.6)
     ax.set_axis_off()
     ax.set_title(title)
     return fig
-
-
-def _fmt(decimals):
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _: de(v, decimals))
 
 
 def alt_text(values: pd.DataFrame, names: pd.Series, title: str, unit: str, decimals: int = 1) -> str:

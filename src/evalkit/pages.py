@@ -79,8 +79,7 @@ def outputs(cdir: Path) -> list[dict]:
             for f in files]
 
 
-def write_cycle_outputs(project: Project, p: CycleParams, cycles: dict, table: pd.DataFrame, catalogue: Catalogue,
-                        inputs: dict, params_file: Path) -> None:
+def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path) -> None:
     """The cycle's manifest and its generated pages; the downloads are written beforehand by the runner."""
     cdir = project.reports / str(p.cycle)
     manifest = {
@@ -155,7 +154,7 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
         "## Paketversionen", "", *pk, "", f"*{CREDITS}*", ""])
 
 
-def write_site_pages(project: Project, cycles: dict[int, CycleParams], catalogue: Catalogue) -> None:
+def write_site_pages(project: Project, catalogue: Catalogue) -> None:
     atomic_write_text(project.reports / "indikatoren.qmd", catalogue_page(catalogue))
 
 

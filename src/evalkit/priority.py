@@ -54,13 +54,16 @@ def components(table: pd.DataFrame, years: dict[str, int], window: int, min_deno
     return frame, small, names
 
 
+def standardised(frame: pd.DataFrame, small: pd.Series, how: str = "z") -> pd.DataFrame:
+    """Each indicator standardised over the ranked (not flagged) Ortsteile only."""
+    return frame[~small].apply(lambda col: standardise(col, how))
+
+
 def composite(frame: pd.DataFrame, small: pd.Series, weights: dict[str, float], how: str = "z") -> pd.Series:
-    """Weighted sum of standardised indicators; standardised over the ranked (not flagged) Ortsteile only."""
+    """Weighted sum of the standardised indicators."""
     w = pd.Series(weights, dtype=float)
     w = w / w.sum()
-    ranked = frame[~small]
-    z = ranked.apply(lambda col: standardise(col, how))
-    return (z[w.index] * w).sum(axis=1)
+    return (standardised(frame, small, how)[w.index] * w).sum(axis=1)
 
 
 def classify(index: pd.Series) -> pd.Series:
@@ -84,13 +87,11 @@ def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, fl
     w0 = pd.Series(weights, dtype=float)
     w0 = w0 / w0.sum()
     # the standardised values do not depend on the weights: one matrix product scores every perturbed draw
-    ranked = frame[~small]
-    z = ranked.apply(lambda col: standardise(col, how))[w0.index].to_numpy()
+    z = standardised(frame, small, how)[w0.index]
     draws = rng.dirichlet(concentration * w0.to_numpy(), size=perturbations)
-    scores = z @ draws.T  # Ortsteile × draws
+    scores = z.to_numpy() @ draws.T  # Ortsteile × draws
     order = np.argsort(-scores, axis=0, kind="stable")[:top]
-    counts = np.bincount(order.ravel(), minlength=len(ranked))
-    hits = pd.Series(counts, index=ranked.index)
+    hits = pd.Series(np.bincount(order.ravel(), minlength=len(z)), index=z.index)
     out = pd.DataFrame({"area_code": frame.index, "area_name": names.reindex(frame.index).to_numpy()})
     out = out.set_index("area_code", drop=False)
     out["index"] = idx.reindex(out.index).round(6)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evalkit.areas import CITY_CODE, load_areas
 from evalkit.catalogue import Catalogue, load_catalogue
-from evalkit.cycles import CycleParams, cycle_files, load_cycle
+from evalkit.cycles import CycleParams, cycle_files, effective_year, load_cycle
 from evalkit.fileio import read_table, write_table
 from evalkit.paths import Project
 
@@ -41,14 +41,13 @@ class Context:
     def year(self, indicator: str, compare: bool = False) -> int | None:
         """The latest year up to the (compared) cycle's reference year with data for the indicator."""
         p = self.compare if compare else self.params
-        if p is None:
-            return None
-        years = [y for y in self._years.get(indicator, ()) if y <= p.reference_year]
-        return max(years) if years else None
+        rows = None if p is None else self._by_indicator.get(indicator)
+        return None if rows is None else effective_year(rows, indicator, p.reference_year)
 
     @cached_property
-    def _years(self) -> dict[str, list[int]]:
-        return {k: sorted(int(y) for y in v.unique()) for k, v in self.indicators.groupby("indicator").year}
+    def _by_indicator(self) -> dict[str, pd.DataFrame]:
+        """The table split once by indicator: pages ask for each indicator's latest year many times."""
+        return {str(k): v for k, v in self.indicators.groupby("indicator")}
 
     @cached_property
     def _positions(self) -> dict[tuple, int]:

@@ -187,7 +187,7 @@ def _weight(job) -> int:
     """Submission order for a balanced pool: long jobs first, the many short profile notebooks last."""
     if isinstance(job, DownloadJob):
         return 1
-    return 2 if job.template == PROFILE_NOTEBOOK else 0
+    return 2 if job[0].template == PROFILE_NOTEBOOK else 0
 
 
 def run_cycles(project: Project, only: list | None = None, jobs: int | None = None, force: bool = False,
@@ -212,6 +212,7 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
     files = cycle_files(project.params)
     inputs = input_hashes(project)
     tpl = templates(project)
+    tpl_bytes = {name: path.read_bytes() for name, path in tpl.items()}
     tasks = plan(project, selected)
     report = RunReport()
     todo = []
@@ -221,7 +222,7 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
         # of the compared cycle, notebooks use only its number and reference year
         cmp = {"cycle": p.compare_with, "reference_year": cycles[p.compare_with].reference_year} \
             if p.compare_with else None
-        t.fingerprint = fingerprint(t, tpl[t.template].read_bytes(), inputs, {"self": p.model_dump(), "compare": cmp})
+        t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs, {"self": p.model_dump(), "compare": cmp})
         done = states[t.cycle].get(t.output)
         if not force and done == t.fingerprint and (project.reports / str(t.cycle) / t.output).is_file():
             report.reused.append(t.label)
@@ -246,7 +247,7 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
         jobs = max(1, jobs or os.cpu_count() or 1)
         bar = _progress(len(work), progress)
         staging_root.mkdir(parents=True, exist_ok=True)
-        ordered = sorted([*downloads, *work], key=lambda j: _weight(j if isinstance(j, DownloadJob) else j[0]))
+        ordered = sorted([*downloads, *work], key=_weight)
         with ProcessPoolExecutor(max_workers=min(jobs, len(ordered)), initializer=kernels.init_worker,
                                  initargs=(str(staging_root / "kernels.log"), str(project.root))) as pool:
             futures = {(pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob)
@@ -254,17 +255,15 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
             for fut in as_completed(futures):
                 job = futures[fut]
                 label, timing, error = fut.result()
-                if isinstance(job, DownloadJob):
-                    if error:
-                        report.failed.append(label)
-                        bar.write(f"FAILED {error}")
-                    continue
-                t, _, st, _ = job
-                bar.update(1)
                 if error:
                     report.failed.append(label)
                     bar.write(f"FAILED {error}")
+                if isinstance(job, DownloadJob):
                     continue
+                bar.update(1)
+                if error:
+                    continue
+                t, _, st, _ = job
                 _promote(st, project.reports / str(t.cycle), t.output)
                 states[t.cycle][t.output] = t.fingerprint
                 report.executed.append(label)
@@ -276,13 +275,13 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
         if not failed_here:
             for job in downloads:
                 if job.cycle == c:
-                    _promote_downloads(job.staging / "downloads", cdir / "downloads")
+                    _move_files(job.staging / "downloads", cdir / "downloads")
         _write_state(cdir, states[c])
         changed = any(x.startswith(f"{c}/") for x in report.executed) or any(j.cycle == c for j in downloads)
         if not failed_here and (changed or not (cdir / "manifest.json").is_file() or force):
-            pages.write_cycle_outputs(project, p, cycles, table, catalogue, inputs, files[c])
+            pages.write_cycle_outputs(project, p, inputs, files[c])
     shutil.rmtree(staging_root, ignore_errors=True)
-    pages.write_site_pages(project, cycles, catalogue)
+    pages.write_site_pages(project, catalogue)
     if os.environ.get("EVALKIT_TIMING"):
         for tm in report.timings:
             log(f"kernel-startup {tm['task']} {tm['kernel']:.3f} s")
@@ -305,11 +304,8 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
     target = cycle_dir / output
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging / Path(output).name, target)
-    tables = staging / "tabellen"
-    if tables.is_dir():
-        (cycle_dir / "tabellen").mkdir(parents=True, exist_ok=True)
-        for f in sorted(tables.iterdir()):
-            os.replace(f, cycle_dir / "tabellen" / f.name)
+    if (staging / "tabellen").is_dir():
+        _move_files(staging / "tabellen", cycle_dir / "tabellen")
 
 
 def _downloads_present(project: Project, p: CycleParams) -> bool:
@@ -317,7 +313,8 @@ def _downloads_present(project: Project, p: CycleParams) -> bool:
     return all((d / f"indikatoren-{p.cycle}.{ext}").is_file() for ext in ("csv", "xlsx"))
 
 
-def _promote_downloads(staging: Path, target: Path) -> None:
+def _move_files(staging: Path, target: Path) -> None:
+    """Move a staging folder's finished files (not hidden temporaries) into place."""
     target.mkdir(parents=True, exist_ok=True)
     for f in sorted(staging.iterdir()):
         if not f.name.startswith("."):

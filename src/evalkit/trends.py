@@ -37,23 +37,25 @@ def _ortsteil_rows(table: pd.DataFrame, indicator: str, members: set, a: int, b:
     return t
 
 
+def _design(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Regressors with a constant, and the fit options that cluster standard errors by Ortsteil."""
+    X = sm.add_constant(df[cols].astype(float), has_constant="add")
+    return X, {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(df["area_code"])[0]}}
+
+
 def _wls(df: pd.DataFrame, cols: list[str]):
     """Rates in percentage points, weighted by the denominator, standard errors clustered by Ortsteil: the
     slope reads directly as points per year and year-to-year noise of each area is not mistaken for signal."""
-    X = sm.add_constant(df[cols].astype(float), has_constant="add")
-    groups = pd.factorize(df["area_code"])[0]
-    return sm.WLS(df["rate"], X, weights=df["denominator"]).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    X, clustered = _design(df, cols)
+    return sm.WLS(df["rate"], X, weights=df["denominator"]).fit(**clustered)
 
 
 def glm_slope(df: pd.DataFrame, cols: list[str], term: str) -> tuple[float, float, float]:
     """Binomial GLM (logit) on the counts, denominators as trials, Pearson scale, clustered by Ortsteil:
     the change of the log-odds per year (exp() of it is the odds ratio per year)."""
-    X = sm.add_constant(df[cols].astype(float), has_constant="add")
+    X, clustered = _design(df, cols)
     y = np.column_stack([df["numerator"], df["denominator"] - df["numerator"]])
-    fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(df["area_code"])[0]})
-    lo, hi = fit.conf_int().loc[term]
-    return float(fit.params[term]), float(lo), float(hi)
+    return _coef(sm.GLM(y, X, family=sm.families.Binomial()).fit(**clustered), term)
 
 
 def _coef(fit, term: str) -> tuple[float, float, float]:
@@ -122,8 +124,9 @@ def reading_aid(name: str, rows: pd.DataFrame) -> str:
 
         sig = ab.lower > 0 or ab.upper < 0
         direction = "wuchs" if ab.slope > 0 else "schrumpfte"
+        subject = name[:1].upper() + name[1:]
         parts.append(
-            f"{period}: {name[:1].upper() + name[1:]} {verb(sp.slope)} in den Schwerpunkträumen um {de(abs(sp.slope), 2)} Prozentpunkte "
+            f"{period}: {subject} {verb(sp.slope)} in den Schwerpunkträumen um {de(abs(sp.slope), 2)} Prozentpunkte "
             f"pro Jahr (95-%-Intervall {de(sp.lower, 2)} bis {de(sp.upper, 2)}), im übrigen Stadtgebiet "
             f"{'ebenfalls ' if np.sign(sp.slope) == np.sign(ub.slope) else ''}um {de(abs(ub.slope), 2)} "
             f"({de(ub.lower, 2)} bis {de(ub.upper, 2)}). Der Abstand {direction} um {de(abs(ab.slope), 2)} "
