@@ -47,8 +47,7 @@ view = kf.assign(
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)} – {de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
     Veränderung=de_by_unit(kf["change"], kf["unit"], signed=True),
-    Hinweis=kf["note"],
-)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Veränderung", "Hinweis"]]
+)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Veränderung"]]  # notes: paragraph below
 display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Veränderung"},
                         caption=f"Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
                                 + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))

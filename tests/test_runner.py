@@ -55,10 +55,14 @@ def test_latest_available_year_is_used_and_said(built_project):
     kf = pd.read_csv(built_project / "reports/2024/tabellen/kennzahlen.csv")
     row = kf.set_index("indicator").loc["kinder_sgb2_quote"]
     assert row["year"] == 2022 and "letzte verfügbare Daten: 2022" in row["note"]
+    # cycle 2024 compares with 2022, and SGB II data end in 2022: no change can be measured, none is shown
+    assert row["compare_year"] == 2022 and pd.isna(row["change"]) and not pd.isna(row["compare_value"])
+    assert "wie im Vergleichszyklus" in row["note"]
+    assert not pd.isna(kf.set_index("indicator").loc["einwohner", "change"])
     assert kf.set_index("indicator").loc["migrationsanteil", "year"] == 2023
     assert kf.set_index("indicator").loc["einwohner", "year"] == 2024
     nb = (built_project / "reports/2024/uebersicht.ipynb").read_text(encoding="utf-8")
-    assert "Daten nur bis 2022" in nb
+    assert "Daten nur bis 2022" in nb and "eine Veränderung ist nicht messbar" in nb
 
 
 def test_key_figures_are_the_indicator_table(built_project):

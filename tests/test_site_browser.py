@@ -103,6 +103,10 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
     body = page.inner_text("body")
     assert re.search(r"\d{1,3}\.\d{3}", body), "German thousands separator expected"
     assert re.search(r"\d+,\d", body), "German decimal comma expected"
+    page.goto(f"{server}/reports/2024/uebersicht.html")
+    fits = page.eval_on_selector_all(
+        ".evalkit-table-wrap", "ws => ws.map(w => w.querySelector('table').scrollWidth <= w.clientWidth + 1)")
+    assert fits and fits[0], "the key-figure table is cut off at the page's edge"
     page.goto(f"{server}/reports/2022/provenienz.html")
     body = page.inner_text("body")
     assert "Git-Commit" in body and "data/processed/indicators.csv" in body

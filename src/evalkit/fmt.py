@@ -47,5 +47,6 @@ def html_table(df: pd.DataFrame, formats: dict | None = None, caption: str | Non
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<table class="table table-sm evalkit-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    # wide tables scroll inside their column instead of being cut off at the page's edge
+    return (f'<div class="evalkit-table-wrap"><table class="table table-sm evalkit-table">{cap}<thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

@@ -100,12 +100,15 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
         now, before = value_at(ctx, ind, level, code, y), value_at(ctx, ind, level, code, yc)
         note = "" if y == ctx.params.reference_year else (
             f"letzte verfügbare Daten: {y}" if y else "keine Daten bis zum Bezugsjahr")
+        same = y is not None and y == yc  # no newer data than the compared cycle had: no change to measure
+        if same:
+            note = f"{note} (wie im Vergleichszyklus)".strip()
         rows.append({
             "indicator": ind, "name": ctx.name(ind), "unit": ctx.unit(ind), "year": y,
             "value": None if now is None else now.value,
             "lower": None if now is None else now.lower, "upper": None if now is None else now.upper,
             "compare_year": yc, "compare_value": None if before is None else before.value,
-            "change": None if now is None or before is None else now.value - before.value,
+            "change": None if now is None or before is None or same else now.value - before.value,
             "note": note,
         })
     return pd.DataFrame(rows)
@@ -172,6 +175,8 @@ def year_notes(ctx: Context) -> list[str]:
     for ind in ctx.params.indicators:
         y = ctx.year(ind)
         if y != ctx.params.reference_year:
+            same = " Es gibt keine neueren Daten als im Vergleichszyklus, eine Veränderung ist nicht messbar." \
+                if y is not None and y == ctx.year(ind, compare=True) else ""
             notes.append(f"{ctx.name(ind)}: Daten nur bis {y}; verwendet wird {y} statt {ctx.params.reference_year}."
-                         if y else f"{ctx.name(ind)}: keine Daten bis {ctx.params.reference_year}.")
+                         + same if y else f"{ctx.name(ind)}: keine Daten bis {ctx.params.reference_year}.")
     return notes
