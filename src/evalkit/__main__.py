@@ -1,3 +1,4 @@
 from evalkit.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # spawned runner workers import this module too; they must not rerun the CLI
+    raise SystemExit(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -248,7 +249,10 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
         bar = _progress(len(work), progress)
         staging_root.mkdir(parents=True, exist_ok=True)
         ordered = sorted([*downloads, *work], key=_weight)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered)), initializer=kernels.init_worker,
+        # spawned, not forked: a worker must not inherit the caller's event loops or ZeroMQ state (a test
+        # process or notebook that talked to a kernel before would share its epoll instance with the workers)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered)), mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=kernels.init_worker,
                                  initargs=(str(staging_root / "kernels.log"), str(project.root))) as pool:
             futures = {(pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob)
                         else pool.submit(_worker, j)): j for j in ordered}
