@@ -57,7 +57,10 @@ def code_hash() -> str:
 
 def git_state(root: Path) -> dict:
     def git(*args):
-        r = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        try:
+            r = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):  # no git on the machine: provenance says "unknown"
+            return None
         return r.stdout.strip() if r.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
