@@ -39,11 +39,11 @@ def scaled(obs, areas, k: int):
 
 
 def bench_engine(repeats: int) -> None:
-    from evalkit.areas import load_areas
-    from evalkit.catalogue import load_catalogue
-    from evalkit.indicators import compute_indicators
-    from evalkit.observations import load_observations
-    from evalkit.sources import load_registry
+    from evalkit.acquire.areas import load_areas
+    from evalkit.acquire.observations import load_observations
+    from evalkit.acquire.sources import load_registry
+    from evalkit.indicators.catalogue import load_catalogue
+    from evalkit.indicators.engine import compute_indicators
 
     reg = load_registry(REPO / "data" / "sources.yaml")
     areas = load_areas(REPO / "data" / "areas.csv")

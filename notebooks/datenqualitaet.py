@@ -23,13 +23,14 @@ cycle = 2022
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from evalkit import report
+from evalkit.cycles.context import load_context, save_table
 from evalkit.fileio import read_table
-from evalkit.fmt import de, html_table
+from evalkit.publish import report
+from evalkit.publish.fmt import de, html_table
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 cov = report.coverage(ctx)
-report.save_table(ctx, cov, "abdeckung.csv")
+save_table(ctx, cov, "abdeckung.csv")
 check = read_table(ctx.project.processed / "share_check.csv")
 
 # %% [markdown]
@@ -56,7 +57,7 @@ display(HTML(html_table(view, formats={c: (lambda v: de(v, 0)) for c in view.col
 #| echo: false
 rates = check.groupby("indicator").agg(geprueft=("match", "size"), gleich=("match", "sum")).reset_index()
 rates["Übereinstimmung"] = 100 * rates["gleich"] / rates["geprueft"]
-report.save_table(ctx, rates, "anteilspruefung.csv")
+save_table(ctx, rates, "anteilspruefung.csv")
 view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": rates["geprueft"],
                      "gleich": rates["gleich"], "Übereinstimmung (%)": rates["Übereinstimmung"]})
 display(HTML(html_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),

@@ -23,14 +23,18 @@ cycle = 2022
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from evalkit import analyses, measures, report, restricted
-from evalkit.fmt import de, html_table
+from evalkit.acquire import restricted
+from evalkit.analyses import cycle as analyses
+from evalkit.analyses import measures
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import report
+from evalkit.publish.fmt import de, html_table
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
 schools = measures.school_counts(analyses.school_file(ctx))
 cov = measures.coverage(reg, schools)
-_ = report.save_table(ctx, cov, "massnahmen_abdeckung.csv")
+_ = save_table(ctx, cov, "massnahmen_abdeckung.csv")
 
 # %% [markdown]
 # ## Maßnahmen laut öffentlichen Quellen
@@ -74,7 +78,7 @@ text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Stan
         f"{len(sc['ortsteile'])} Ortsteile: {', '.join(names[c] for c in sc['ortsteile'])}. Dort leben "
         f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
         f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")
-report.save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
+save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
 display(HTML(f'<div class="evalkit-synthetic">{text}</div>'))
 if sites is not None:
     act = measures.actual_allocation(sites, analyses.children_in_poverty(ctx))
@@ -94,7 +98,7 @@ else:
 #| echo: false
 hze = analyses.hze_table(ctx)
 if hze is not None:
-    report.save_table(ctx, hze[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
+    save_table(ctx, hze[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
     show = hze[hze.level != "ortsteil"].assign(Ebene=lambda d: d["level"].map(report.LEVEL_DE))
     display(HTML(html_table(show[["Ebene", "area_code", "published"]].rename(
         columns={"area_code": "Gebiet", "published": "Fälle"}), numeric={"Fälle"},
@@ -108,7 +112,7 @@ else:
         "21-Jährige* und veröffentlicht Zählungen nur mit primärer und sekundärer Sperrung. Zur Veranschaulichung "
         "des Verfahrens folgt ein **synthetisches** Beispiel."))
     demo = restricted.synthetic_hze(ctx.areas, [ctx.params.reference_year])
-    from evalkit.disclosure import protected_table  # noqa: E402
+    from evalkit.analyses.disclosure import protected_table  # noqa: E402
 
     t = protected_table(demo.set_index("ot_code")["hze_faelle"], ctx.areas)
     sbz = t[t.level == "stadtbezirk"].assign(Stadtbezirk=lambda d: d["area_code"].map(

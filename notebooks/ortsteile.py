@@ -23,12 +23,13 @@ cycle = 2022
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from evalkit import figures, maps, report
-from evalkit.fmt import de, html_table
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import figures, maps, report
+from evalkit.publish.fmt import de, html_table
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 tables = [report.ortsteil_values(ctx, ind) for ind in ctx.params.map_indicators]
-report.save_table(ctx, pd.concat(tables, ignore_index=True), "ortsteile.csv")
+save_table(ctx, pd.concat(tables, ignore_index=True), "ortsteile.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 display(Markdown(
     "Die Karten zeigen je Ortsteil den Wert im Bezugsjahr des Zyklus. Schraffierte Ortsteile haben einen"

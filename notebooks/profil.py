@@ -25,13 +25,14 @@ area_code = "2"
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from evalkit import figures, report
-from evalkit.fmt import de, de_by_unit, html_table, year_label
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import figures, report
+from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 name = report.area_name(ctx, level, area_code)
 prof = report.profile_table(ctx, level, area_code)
-report.save_table(ctx, prof, f"profil-{level}-{area_code}.csv")
+save_table(ctx, prof, f"profil-{level}-{area_code}.csv")
 m = report.members(ctx, level, area_code)
 display(Markdown(f"{report.LEVEL_DE[level]} **{name}** umfasst {len(m)} Ortsteile: "
                  + ", ".join(m["ortsteil"]) + "."))

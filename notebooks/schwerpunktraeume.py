@@ -23,18 +23,20 @@ cycle = 2022
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from evalkit import analyses, figures, maps, report
-from evalkit.fmt import de, html_table
+from evalkit.analyses import cycle as analyses
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import figures, maps
+from evalkit.publish.fmt import de, html_table
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 pp = ctx.params.priority
 idx = analyses.need_index(ctx)
 win = analyses.windows(ctx)
 ref = analyses.reference(ctx)
 overlap = analyses.priority.reference_overlap(idx, ref)
-report.save_table(ctx, idx, "priority_index.csv")
-report.save_table(ctx, win, "priority_windows.csv")
-report.save_table(ctx, overlap, "reference_overlap.csv")
+save_table(ctx, idx, "bedarfsindex.csv")
+save_table(ctx, win, "bedarfsindex_zeitfenster.csv")
+save_table(ctx, overlap, "referenzliste_abgleich.csv")
 years = analyses.index_years(ctx)
 display(HTML(
     '<div class="callout callout-warning"><p><strong>Hinweis:</strong> Die amtliche Liste der 13 Schwerpunkträume '

@@ -22,14 +22,17 @@ cycle = 2022
 #| echo: false
 from IPython.display import Markdown, display
 
-from evalkit import analyses, figures, report, trends
-from evalkit.fmt import de
+from evalkit.analyses import cycle as analyses
+from evalkit.analyses import trends
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import figures, reading_aids
+from evalkit.publish.fmt import de
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 members = analyses.priority_members(ctx)
 tt, glm = analyses.trend_tables(ctx, members)
-report.save_table(ctx, tt, "trends.csv")
-report.save_table(ctx, glm, "trends_glm.csv")
+save_table(ctx, tt, "trends.csv")
+save_table(ctx, glm, "trends_logit.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 display(Markdown(
     "Als *Schwerpunkträume* gelten hier die 13 Ortsteile mit dem höchsten berechneten Bedarfsindex dieses Zyklus ("
@@ -48,7 +51,7 @@ for ind in analyses.TREND_INDICATORS:
     series = {}
     for grp, label in (("schwerpunkt", "Schwerpunkträume"), ("uebrige", "übriges Stadtgebiet")):
         part = s[s.group == grp]
-        from evalkit.intervals import wilson  # noqa: E402
+        from evalkit.indicators.intervals import wilson  # noqa: E402
 
         lo, hi = wilson(part["numerator"], part["denominator"], 100)
         series[label] = part.assign(lower=lo, upper=hi)
@@ -64,7 +67,7 @@ for ind in analyses.TREND_INDICATORS:
                               "(Band: 95-%-Intervall).",
                  alt=f"Liniendiagramm des Abstands; zuletzt ({int(last.year)}) {de(last.gap)} Prozentpunkte.")
     rows = tt[tt.indicator == ind]
-    display(Markdown("**Lesehilfe.** " + trends.reading_aid(f"der Wert „{spec.name}“", rows)))
+    display(Markdown("**Lesehilfe.** " + reading_aids.reading_aid(f"der Wert „{spec.name}“", rows)))
 
 # %% [markdown]
 # ## Grenzen dieser Auswertung
@@ -76,4 +79,4 @@ for ind in analyses.TREND_INDICATORS:
 # - Ohne ein Untersuchungsdesign, das Ursachen trennt (etwa Vergleichsgebiete ohne Maßnahmen), sind die Trends
 #   **keine Wirkungsaussage** über den Plan oder einzelne Maßnahmen.
 # - Zur Kontrolle der Richtung schätzt evalkit dieselben Zellen mit einem Binomial-GLM auf den Zählungen
-#   (`tabellen/trends_glm.csv`, Log-Odds pro Jahr).
+#   (`tabellen/trends_logit.csv`, Log-Odds pro Jahr).

@@ -22,12 +22,13 @@ cycle = 2022
 #| echo: false
 from IPython.display import HTML, Markdown, display
 
-from evalkit import figures, report
-from evalkit.fmt import de, de_by_unit, html_table, year_label
+from evalkit.cycles.context import load_context, save_table
+from evalkit.publish import figures, report
+from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
 
-ctx = report.load_context(project_root, cycle, output_dir)
+ctx = load_context(project_root, cycle, output_dir)
 kf = report.key_figures(ctx)
-report.save_table(ctx, kf, "kennzahlen.csv")
+save_table(ctx, kf, "kennzahlen.csv")
 cmp = ctx.compare
 display(Markdown(
     f"Dieser Bericht beschreibt die Lage in Leipzig zum Bezugsjahr **{ctx.params.reference_year}** "
@@ -44,11 +45,11 @@ display(Markdown(
 view = kf.assign(
     Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(year_label),
     Wert=de_by_unit(kf["value"], kf["unit"]),
-    Intervall=[("–" if lo != lo or lo is None else f"{de(lo)} – {de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
+    Intervall=[("–" if lo != lo or lo is None else f"{de(lo)}–{de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
-    Veränderung=de_by_unit(kf["change"], kf["unit"], signed=True),
-)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Veränderung"]]  # notes: paragraph below
-display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Veränderung"},
+    Änderung=de_by_unit(kf["change"], kf["unit"], signed=True),
+)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]]  # notes: paragraph below
+display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
                         caption=f"Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
                                 + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
 notes = report.year_notes(ctx)

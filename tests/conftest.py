@@ -47,10 +47,10 @@ def project_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def fetched_project(tmp_path_factory, mirror) -> Path:
     """A project copy with data fetched from the mirror and indicators computed (shared, read-only)."""
-    from evalkit.fetch import fetch
+    from evalkit.acquire.fetch import fetch
+    from evalkit.acquire.sources import load_registry
+    from evalkit.indicators.pipeline import build_indicators
     from evalkit.paths import Project
-    from evalkit.pipeline import build_indicators
-    from evalkit.sources import load_registry
 
     root = copy_project(tmp_path_factory.mktemp("fetched") / "proj")
     project = Project(root)
@@ -62,9 +62,9 @@ def fetched_project(tmp_path_factory, mirror) -> Path:
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory, fetched_project) -> Path:
     """Every cycle executed and the site rendered (shared, read-only: copy it before changing anything)."""
+    from evalkit.execution.runner import run_cycles
     from evalkit.paths import Project
-    from evalkit.runner import run_cycles
-    from evalkit.site import build_site
+    from evalkit.publish.site import build_site
 
     root = tmp_path_factory.mktemp("built") / "proj"
     shutil.copytree(fetched_project, root)

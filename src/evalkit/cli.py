@@ -16,8 +16,8 @@ def _project(args) -> Project:
 
 
 def cmd_fetch(args) -> int:
-    from evalkit.fetch import fetch
-    from evalkit.sources import load_registry
+    from evalkit.acquire.fetch import fetch
+    from evalkit.acquire.sources import load_registry
 
     project = _project(args)
     mirror = mirror_from_env(args.mirror)
@@ -29,8 +29,8 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_indicators(args) -> int:
-    from evalkit.checks import match_rates
-    from evalkit.pipeline import build_indicators
+    from evalkit.indicators.checks import match_rates
+    from evalkit.indicators.pipeline import build_indicators
 
     project = _project(args)
     t0 = time.perf_counter()
@@ -47,7 +47,7 @@ def cmd_indicators(args) -> int:
 
 
 def cmd_areas(args) -> int:
-    from evalkit.areas import build_area_table
+    from evalkit.acquire.areas import build_area_table
     from evalkit.fileio import write_table
 
     project = _project(args)
@@ -62,7 +62,7 @@ def cmd_areas(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from evalkit.runner import run_cycles
+    from evalkit.execution.runner import run_cycles
 
     project = _project(args)
     cycles = None if args.all else args.cycle
@@ -71,7 +71,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from evalkit.verify import verify_cycle
+    from evalkit.execution.verify import verify_cycle
 
     project = _project(args)
     problems = verify_cycle(project, args.cycle, jobs=args.jobs)
@@ -85,7 +85,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from evalkit.site import build_site
+    from evalkit.publish.site import build_site
 
     project = _project(args)
     result = build_site(project, renderer=args.renderer)

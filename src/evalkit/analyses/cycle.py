@@ -1,0 +1,82 @@
+"""The evaluation analyses for one cycle (need index, trends and gaps, measures, restricted data), wired to the
+cycle's parameters. Thin: the methods live in priority, trends, measures, disclosure and restricted."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalkit.acquire import restricted
+from evalkit.analyses import measures, priority, trends
+from evalkit.analyses.disclosure import protected_table
+from evalkit.cycles.context import Context
+
+TREND_INDICATORS = ["kinder_sgb2_quote", "sgb2_quote", "alleinerziehende_bg_anteil", "arbeitslose_anteil",
+                    "arbeitslose_u25"]
+
+
+def index_years(ctx: Context) -> dict[str, int]:
+    return {ind: ctx.year(ind) for ind in ctx.params.priority.weights}
+
+
+def _directions(ctx: Context) -> dict[str, bool | None]:
+    return {i: ctx.catalogue.get(i).higher_is_worse for i in ctx.params.priority.weights}
+
+
+def need_index(ctx: Context, perturbations: int | None = None) -> pd.DataFrame:
+    pp = ctx.params.priority
+    return priority.need_index(
+        ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
+        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed, _directions(ctx))
+
+
+def windows(ctx: Context) -> pd.DataFrame:
+    pp = ctx.params.priority
+    return priority.window_stability(ctx.indicators, index_years(ctx), pp.weights, pp.alt_windows, pp.normalise,
+                                     pp.top_k, pp.min_denominator, _directions(ctx))
+
+
+def reference(ctx: Context) -> pd.DataFrame:
+    return pd.read_csv(ctx.project.data / "reference" / "schwerpunktraeume.csv", dtype={"area_code": str})
+
+
+def priority_members(ctx: Context) -> set:
+    idx = need_index(ctx, perturbations=0)
+    return set(idx.loc[idx["top13"], "area_code"])
+
+
+def trend_tables(ctx: Context, members: set) -> tuple[pd.DataFrame, pd.DataFrame]:
+    until = {i: ctx.year(i) for i in TREND_INDICATORS}
+    return trends.trends_table(ctx.indicators, TREND_INDICATORS, members, until)
+
+
+def children_in_poverty(ctx: Context) -> pd.DataFrame:
+    y = ctx.year("kinder_sgb2_quote")
+    t = ctx.indicators
+    return t[(t.indicator == "kinder_sgb2_quote") & (t.level == "ortsteil") & (t.year == y)][["area_code",
+                                                                                             "numerator"]]
+
+
+def school_file(ctx: Context):
+    return ctx.project.raw / "facilities" / "schulen_2023.csv"
+
+
+def scenario(ctx: Context, index: pd.DataFrame, stated_posts: int = 43, stated_total: int = 67) -> dict:
+    """The 43 of 67 Grundschul posts, scaled to the located municipal Grundschulen, down the need ranking."""
+    schools = measures.located_schools(school_file(ctx))
+    posts = round(stated_posts / stated_total * len(schools))
+    res = measures.allocation_scenario(schools, index, posts, children_in_poverty(ctx))
+    res.update(posts=posts, located=len(schools))
+    return res
+
+
+def hze_table(ctx: Context, threshold: int = 3) -> pd.DataFrame | None:
+    """The disclosure-controlled HzE count table for the cycle's latest restricted year; None without data."""
+    data = restricted.load_restricted_dir(ctx.project.restricted, ctx.areas)
+    if data is None:
+        return None
+    counts = data.reset_index()
+    year = int(counts.loc[counts["year"] <= ctx.params.reference_year, "year"].max())
+    c = counts[counts["year"] == year].set_index("ot_code")[f"{restricted.SOURCE}:hze_faelle"]
+    out = protected_table(c, ctx.areas, threshold)
+    out["year"] = year
+    return out

@@ -1,0 +1,128 @@
+"""Statistical disclosure control for restricted counts (e.g. Hilfen zur Erziehung per Ortsteil).
+
+A published table has Ortsteil cells and the totals of Stadtbezirke, Planungsräume and the city. Primary
+suppression hides counts from 1 to threshold−1. Secondary suppression hides further cells so that no hidden
+cell can be recovered from any total: every total equation must hide zero or at least two cells, and a linear
+programming audit (the attacker's best bounds, given all published cells, non-negativity and the knowledge that
+primary cells lie between 1 and threshold−1) must leave every primary cell undetermined. Cells are never silently dropped; hidden cells are shown as "·".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from evalkit.acquire.areas import CITY_CODE
+
+MARK = "·"
+
+
+def cells_and_equations(counts: pd.Series, areas: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, list[str]]]]:
+    """counts: Ortsteil code → count. Returns the cells (id, level, area_code, value) and the total equations."""
+    ot = counts.reindex(areas["ot_code"]).fillna(0)
+    cells = [("ortsteil:" + c, "ortsteil", c, float(v)) for c, v in ot.items()]
+    eqs = []
+    for level, col in (("stadtbezirk", "sbz_code"), ("planungsraum", "pr_code")):
+        for code, members in areas.groupby(col)["ot_code"]:
+            cells.append((f"{level}:{code}", level, code, float(ot[list(members)].sum())))
+            eqs.append((f"{level}:{code}", ["ortsteil:" + m for m in members]))
+    cells.append((f"stadt:{CITY_CODE}", "stadt", CITY_CODE, float(ot.sum())))
+    eqs.append((f"stadt:{CITY_CODE}", ["ortsteil:" + m for m in areas["ot_code"]]))
+    for level, col in (("stadtbezirk", "sbz_code"), ("planungsraum", "pr_code")):
+        eqs.append((f"stadt:{CITY_CODE}", [f"{level}:{c}" for c in sorted(areas[col].unique())]))
+    df = pd.DataFrame(cells, columns=["cell", "level", "area_code", "value"]).set_index("cell")
+    return df, eqs
+
+
+def audit(values: pd.Series, hidden: set, eqs, threshold: int) -> dict[str, tuple[float, float]]:
+    """The tightest bounds an attacker can derive for each hidden cell (LP over all published equations)."""
+    hidden = sorted(hidden)
+    if not hidden:
+        return {}
+    pos = {c: i for i, c in enumerate(hidden)}
+    A, b = [], []
+    for total, members in eqs:
+        row = np.zeros(len(hidden))
+        rhs = 0.0
+        for c, sign in [(total, -1.0)] + [(m, 1.0) for m in members]:
+            if c in pos:
+                row[pos[c]] += sign
+            else:
+                rhs -= sign * values[c]
+        if row.any():
+            A.append(row)
+            b.append(rhs)
+    primary = {c for c in hidden if 0 < values[c] < threshold}
+    bounds = [(1, threshold - 1) if c in primary else (0, None) for c in hidden]
+    out = {}
+    for c, i in pos.items():
+        obj = np.zeros(len(hidden))
+        obj[i] = 1
+        lo = linprog(obj, A_eq=np.array(A) if A else None, b_eq=np.array(b) if b else None, bounds=bounds,
+                     method="highs")
+        hi = linprog(-obj, A_eq=np.array(A) if A else None, b_eq=np.array(b) if b else None, bounds=bounds,
+                     method="highs")
+        out[c] = (lo.fun, np.inf if hi.status == 3 else -hi.fun)
+    return out
+
+
+def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
+    """The set of hidden cells: primary (1 … threshold−1), then secondary until the audit is clean."""
+    hidden = {c for c, v in values.items() if 0 < v < threshold}
+
+    membership: dict[str, list[list[str]]] = {}
+    for t, m in eqs:
+        for c in (t, *m):
+            membership.setdefault(c, []).append([t, *m])
+
+    def closes(c):  # how many of c's equations already hide a cell: hiding c there closes a cycle
+        return sum(any(x in hidden for x in g if x != c) for g in membership.get(c, []))
+
+    def candidates(cells):
+        free = [c for c in cells if c not in hidden and values[c] > 0]
+        # prefer cells that close cycles, then Ortsteil cells, then the smallest (least information lost)
+        return sorted(free, key=lambda c: (-closes(c), not c.startswith("ortsteil:"), values[c], c))
+
+    for _ in range(10 * len(values)):
+        changed = False
+        for total, members in eqs:
+            group = [total, *members]
+            if sum(c in hidden for c in group) == 1:
+                pick = candidates(group)
+                if pick:
+                    hidden.add(pick[0])
+                    changed = True
+        if changed:
+            continue
+        bounds = audit(values, hidden, eqs, threshold)
+        # only sensitive (primary) cells need protection: a complementary cell whose value follows from the
+        # totals (e.g. Planungsraum Grünau equals Stadtbezirk West) gives nothing small away
+        exposed = [c for c, (lo, hi) in bounds.items() if hi - lo < 1e-6 and 0 < values[c] < threshold]
+        if not exposed:
+            return hidden
+        c = exposed[0]
+        # widen the equations through c that hide the fewest cells (two primaries summing to their minimum pin
+        # each other); one new cell per equation that has a candidate at all
+        groups = sorted(membership.get(c, []), key=lambda g: sum(x in hidden for x in g))
+        added = False
+        for g in groups:
+            pick = candidates(g)
+            if pick:
+                hidden.add(pick[0])
+                added = True
+                if sum(x in hidden for x in g) > 2:
+                    break
+        if not added:
+            raise RuntimeError(f"cannot protect cell {c}")
+    raise RuntimeError("secondary suppression did not converge")
+
+
+def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3) -> pd.DataFrame:
+    """The publishable table: every cell with its count as text, "·" where hidden."""
+    cells, eqs = cells_and_equations(counts, areas)
+    hidden = suppress(cells["value"], eqs, threshold)
+    out = cells.reset_index()
+    out["hidden"] = out["cell"].isin(hidden)
+    out["published"] = np.where(out["hidden"], MARK, out["value"].map(lambda v: f"{int(v)}"))
+    return out

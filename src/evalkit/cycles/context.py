@@ -1,0 +1,81 @@
+"""What a cycle notebook loads: the project, the cycle's (and the compared cycle's) validated parameters, the
+indicator table, the catalogue and the areas; and where its result tables go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.acquire.areas import load_areas
+from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
+from evalkit.fileio import read_table, write_table
+from evalkit.indicators.catalogue import Catalogue, load_catalogue
+from evalkit.paths import Project
+
+
+@dataclass
+class Context:
+    project: Project
+    params: CycleParams
+    compare: CycleParams | None
+    indicators: pd.DataFrame
+    catalogue: Catalogue
+    areas: pd.DataFrame
+    output_dir: Path
+
+    @property
+    def geojson(self) -> Path:
+        return self.project.raw / "geo" / "ortsteile.geojson"
+
+    def name(self, indicator: str) -> str:
+        return self.catalogue.get(indicator).name
+
+    def unit(self, indicator: str) -> str:
+        return self.catalogue.get(indicator).unit
+
+    def year(self, indicator: str, compare: bool = False) -> int | None:
+        """The latest year up to the (compared) cycle's reference year with data for the indicator."""
+        p = self.compare if compare else self.params
+        rows = None if p is None else self._by_indicator.get(indicator)
+        return None if rows is None else effective_year(rows, indicator, p.reference_year)
+
+    @cached_property
+    def _by_indicator(self) -> dict[str, pd.DataFrame]:
+        """The table split once by indicator: pages ask for each indicator's latest year many times."""
+        return {str(k): v for k, v in self.indicators.groupby("indicator")}
+
+    @cached_property
+    def _positions(self) -> dict[tuple, int]:
+        """Row position per (indicator, level, area_code, year): pages look up hundreds of single values."""
+        t = self.indicators
+        return {(i, lv, c, int(y)): n for n, (i, lv, c, y) in
+                enumerate(zip(t["indicator"], t["level"], t["area_code"], t["year"]))}
+
+
+@lru_cache(maxsize=2)
+def _table(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The indicator table, read once per kernel for as long as the file is unchanged (warm kernels reuse it)."""
+    return read_table(Path(path))
+
+
+def load_context(project_root: str | Path, cycle: int, output_dir: str | Path) -> Context:
+    project = Project(Path(project_root))
+    catalogue = load_catalogue(project.catalogue_file)
+    st = project.indicators_csv.stat()
+    table = _table(str(project.indicators_csv), st.st_mtime_ns, st.st_size)
+    files = cycle_files(project.params)
+    years = (int(table.year.min()), int(table.year.max()))
+    params = load_cycle(files[cycle], catalogue, years, files.keys())
+    compare = load_cycle(files[params.compare_with], catalogue, years, files.keys()) if params.compare_with else None
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return Context(project, params, compare, table, catalogue, load_areas(project.areas_file), out)
+
+
+def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
+    """A result table of the cycle: sorted by the caller, no timestamps, fixed CSV dialect. Returns nothing, so
+    that a notebook cell ending in it shows no output."""
+    write_table(ctx.output_dir / name, df)

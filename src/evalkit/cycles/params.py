@@ -1,0 +1,123 @@
+"""Evaluation cycles as parameter files (params/cycle-YYYY.yaml), validated before any notebook runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from evalkit.errors import ParamsError
+from evalkit.indicators.catalogue import Catalogue
+
+Level = Literal["ortsteil", "stadtbezirk", "planungsraum", "stadt"]
+
+
+class PriorityParams(BaseModel):
+    """Settings of the priority-area index (spec §4.5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "kinder_sgb2_quote": 0.35, "alleinerziehende_bg_anteil": 0.2, "arbeitslose_anteil": 0.15,
+        "arbeitslose_u25": 0.15, "migrationsanteil": 0.15})
+    window: int = 3
+    normalise: Literal["z", "rank"] = "z"
+    top_k: int = 13
+    min_denominator: float = 50
+    perturbations: int = 500
+    concentration: float = 50.0
+    seed: int = 20201
+    alt_windows: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+
+
+class CycleParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cycle: int
+    title: str
+    description: str = ""
+    reference_year: int
+    compare_with: int | None = None
+    indicators: list[str]
+    map_indicators: list[str]
+    profile_indicators: list[str]
+    levels: list[Level]
+    profiles: list[Literal["stadtbezirk", "planungsraum"]] = ["stadtbezirk", "planungsraum"]
+    small_denominator: float = 50
+    priority: PriorityParams = Field(default_factory=PriorityParams)
+
+
+def cycle_files(params_dir: Path) -> dict[int, Path]:
+    out = {}
+    for p in sorted(params_dir.glob("cycle-*.yaml")):
+        try:
+            out[int(p.stem.split("-", 1)[1])] = p
+        except ValueError as e:
+            raise ParamsError("file name is not cycle-<year>.yaml", file=p, expected="e.g. cycle-2022.yaml") from e
+    return out
+
+
+def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], known_cycles) -> CycleParams:
+    """Read and validate one cycle file; every error names the file and the key."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ParamsError(f"not valid YAML: {e}", file=path) from e
+    except OSError as e:
+        raise ParamsError(f"cannot read: {e}", file=path) from e
+    if not isinstance(raw, dict):
+        raise ParamsError("not a mapping of keys", file=path, expected="cycle, title, reference_year, …")
+    try:
+        p = CycleParams.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(map(str, err["loc"]))
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ParamsError(f"key {key!r}: {msg}", file=path,
+                          expected="the keys of evalkit.cycles.params.CycleParams (see params/cycle-2022.yaml)") from e
+    if f"cycle-{p.cycle}.yaml" != path.name:
+        raise ParamsError(f"key 'cycle': {p.cycle} does not match the file name", file=path,
+                          expected=f"cycle: {path.stem.split('-', 1)[1]}")
+    known = set(catalogue.ids())
+    shown = {"indicators": p.indicators, "map_indicators": p.map_indicators,
+             "profile_indicators": p.profile_indicators}
+    for key, ids in {**shown, "priority.weights": list(p.priority.weights)}.items():
+        for ind in ids:
+            if ind not in known:
+                raise ParamsError(f"key {key!r}: unknown indicator id {ind!r}", file=path,
+                                  expected="an id from data/indicators.yaml")
+    for key, ids in shown.items():
+        for ind in ids:
+            if catalogue.get(ind).restricted:
+                raise ParamsError(f"key {key!r}: {ind!r} is restricted (not public)", file=path,
+                                  expected="public indicators only; restricted counts are published only through "
+                                           "the disclosure-controlled table of the Maßnahmen page")
+    lo, hi = data_years
+    if not lo <= p.reference_year <= hi:
+        raise ParamsError(f"key 'reference_year': {p.reference_year} is outside the data ({lo}–{hi})", file=path,
+                          expected=f"a year between {lo} and {hi}")
+    if p.compare_with is not None and p.compare_with not in known_cycles:
+        raise ParamsError(f"key 'compare_with': cycle {p.compare_with} does not exist", file=path,
+                          expected=f"one of {sorted(known_cycles)} or null")
+    if p.compare_with is not None and p.compare_with >= p.cycle:
+        raise ParamsError(f"key 'compare_with': {p.compare_with} is not an earlier cycle", file=path,
+                          expected="an earlier cycle")
+    return p
+
+
+def load_cycles(params_dir: Path, catalogue: Catalogue, indicators: pd.DataFrame) -> dict[int, CycleParams]:
+    files = cycle_files(params_dir)
+    if not files:
+        raise ParamsError("no cycle files", file=params_dir, expected="params/cycle-<year>.yaml")
+    years = (int(indicators["year"].min()), int(indicators["year"].max()))
+    return {c: load_cycle(f, catalogue, years, files.keys()) for c, f in files.items()}
+
+
+def effective_year(indicators: pd.DataFrame, indicator: str, reference_year: int) -> int | None:
+    """The latest year up to the reference year with data for the indicator (SGB II ends 2022, migration 2023)."""
+    years = indicators.loc[indicators["indicator"] == indicator, "year"]
+    years = years[years <= reference_year]
+    return int(years.max()) if len(years) else None

@@ -1,0 +1,93 @@
+"""Re-execute a cycle in a temporary folder and compare: are the recorded results reproducible and untouched?
+
+Three checks: (1) every output listed in reports/<cycle>/manifest.json still has its recorded hash (an edited
+output fails); (2) every fetched input still matches data/raw/MANIFEST.json and the cycle's recorded input hashes
+(a changed input byte fails); (3) a fresh run from data/raw/ in a temporary copy of the project gives
+byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from evalkit.acquire.fetch import verify_raw
+from evalkit.cycles.provenance import input_hashes
+from evalkit.errors import VerifyError
+from evalkit.fileio import sha256_file
+from evalkit.paths import Project
+
+COPY = ["data", "params", "notebooks", "_quarto.yml"]
+
+
+def compare_outputs(cdir: Path, manifest: dict) -> list[str]:
+    problems = []
+    for o in manifest["outputs"]:
+        f = cdir / o["path"]
+        if not f.is_file():
+            problems.append(f"output {o['path']} is missing")
+        elif sha256_file(f) != o["sha256"]:
+            problems.append(f"output {o['path']} was changed after the run (sha256 differs from manifest.json)")
+    return problems
+
+
+def compare_inputs(project: Project, manifest: dict) -> list[str]:
+    problems = [f"input data/raw/{p} differs from data/raw/MANIFEST.json" for p in verify_raw(project.raw)]
+    now = input_hashes(project)
+    for path, digest in manifest["inputs"].items():
+        if now.get(path) != digest:
+            problems.append(f"input {path} differs from the hash recorded for this cycle")
+    return problems
+
+
+def result_tables(root: Path, cycle: int) -> dict[str, Path]:
+    cdir = root / "reports" / str(cycle)
+    files = {"data/processed/indicators.csv": root / "data/processed/indicators.csv"}
+    for f in sorted([*cdir.glob("tabellen/*.csv"), *cdir.glob("downloads/*.csv"), *cdir.glob("downloads/*.xlsx")]):
+        files[f.relative_to(root).as_posix()] = f
+    return files
+
+
+def rerun(project: Project, cycle: int, tmp: Path, jobs: int | None) -> Path:
+    from evalkit.execution.runner import run_cycles
+    from evalkit.indicators.pipeline import build_indicators
+
+    root = tmp / "verify"
+    root.mkdir()
+    for rel in COPY:
+        src = project.root / rel
+        if src.is_dir():
+            shutil.copytree(src, root / rel, ignore=shutil.ignore_patterns("processed", "restricted"))
+        elif src.is_file():
+            shutil.copy2(src, root / rel)
+    if project.restricted.is_dir():
+        shutil.copytree(project.restricted, root / "data" / "restricted")
+    copy = Project(root)
+    build_indicators(copy)
+    report = run_cycles(copy, [cycle], jobs=jobs, force=True, progress=False, log=lambda *_: None)
+    if not report.ok:
+        raise VerifyError(f"re-execution failed: {', '.join(report.failed)}", file=f"reports/{cycle}")
+    return root
+
+
+def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) -> list[str]:
+    cycle = int(cycle)
+    cdir = project.reports / str(cycle)
+    mpath = cdir / "manifest.json"
+    if not mpath.is_file():
+        raise VerifyError("no manifest for this cycle", file=mpath, expected=f"run `evalkit run --cycle {cycle}`")
+    manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    problems = compare_outputs(cdir, manifest) + compare_inputs(project, manifest)
+    with tempfile.TemporaryDirectory(prefix="evalkit-verify-") as tmp:
+        fresh = rerun(project, cycle, Path(tmp), jobs)
+        mine, theirs = result_tables(project.root, cycle), result_tables(fresh, cycle)
+        for rel in sorted(set(mine) | set(theirs)):
+            if rel not in mine:
+                problems.append(f"result {rel} is produced by a fresh run but missing here")
+            elif rel not in theirs:
+                problems.append(f"result {rel} is not produced by a fresh run")
+            elif mine[rel].read_bytes() != theirs[rel].read_bytes():
+                problems.append(f"result {rel} differs from a fresh run")
+    return problems

@@ -1,0 +1,95 @@
+"""The data path as functions: raw files → observations → indicators → data/processed/.
+
+Everything is computed in memory first; files are written only when all of it succeeded, each atomically, so a
+failed run leaves the last good outputs untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.acquire.areas import load_areas
+from evalkit.acquire.fetch import load_manifest
+from evalkit.acquire.legacy import load_corrections, read_legacy_shares
+from evalkit.acquire.observations import load_observations
+from evalkit.acquire.sources import Registry, load_registry
+from evalkit.fileio import write_table
+from evalkit.indicators.catalogue import Catalogue, load_catalogue
+from evalkit.indicators.checks import classify_mismatch, published_share_check
+from evalkit.indicators.engine import compute_indicators
+from evalkit.paths import Project
+
+
+@dataclass
+class Inputs:
+    registry: Registry
+    areas: pd.DataFrame
+    catalogue: Catalogue
+    observations: pd.DataFrame
+
+
+def load_inputs(project: Project) -> Inputs:
+    registry = load_registry(project.sources_file)
+    load_manifest(project.raw)  # fails with a clear message when nothing was fetched yet
+    areas = load_areas(project.areas_file)
+    catalogue = load_catalogue(project.catalogue_file)
+    obs = load_observations(project.raw, registry.of_kind("api"), areas)
+    return Inputs(registry, areas, catalogue, obs)
+
+
+def restricted_quantities(project: Project, areas: pd.DataFrame) -> pd.DataFrame | None:
+    """Quantities from data/restricted/ (not public, never committed); None when no file is there."""
+    from evalkit.acquire.restricted import load_restricted_dir  # local: optional input
+
+    return load_restricted_dir(project.restricted, areas)
+
+
+@dataclass
+class Results:
+    indicators: pd.DataFrame
+    share_check: pd.DataFrame
+    legacy_check: pd.DataFrame
+
+
+def compute(project: Project, inputs: Inputs | None = None) -> Results:
+    inputs = inputs or load_inputs(project)
+    files = {s.id: str(project.raw / s.path) for s in inputs.registry.sources}
+    extra = restricted_quantities(project, inputs.areas)
+    table = compute_indicators(inputs.observations, inputs.areas, inputs.catalogue, files, extra)
+    check = published_share_check(table, inputs.observations, inputs.catalogue)
+    check["class"] = classify_mismatch(check)
+    legacy = legacy_comparison(project, inputs, table)
+    return Results(table, check, legacy)
+
+
+def legacy_comparison(project: Project, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
+    """The 2014 project's shares beside the recomputed arbeitslose_anteil (2000–2013)."""
+    src = inputs.registry.get("legacy_arbeitslose")
+    legacy = read_legacy_shares(project.raw / src.path, inputs.areas,
+                                load_corrections(project.data / "name_corrections.csv"), src.encoding)
+    mine = table[(table["indicator"] == "arbeitslose_anteil") & (table["level"] == "ortsteil")]
+    m = legacy.rename(columns={"ot_code": "area_code", "value": "legacy"}).merge(
+        mine[["area_code", "area_name", "year", "value"]], on=["area_code", "year"], how="left")
+    m["difference"] = (m["value"] - m["legacy"]).round(6)
+    return m.rename(columns={"value": "recomputed"})[["area_code", "area_name", "year", "legacy", "recomputed",
+                                                      "difference"]]
+
+
+def write_results(project: Project, results: Results) -> list[Path]:
+    out = {
+        project.indicators_csv: results.indicators,
+        project.processed / "share_check.csv": results.share_check,
+        project.processed / "legacy_check.csv": results.legacy_check,
+    }
+    for path, df in out.items():
+        write_table(path, df)
+    return list(out)
+
+
+def build_indicators(project: Project) -> Results:
+    results = compute(project)
+    write_results(project, results)
+    return results

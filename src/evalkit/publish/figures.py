@@ -1,0 +1,67 @@
+"""Figures for the site: colour-blind-safe palettes, German number format on axes, and every figure emitted as
+<figure> with an <img>, alt text and caption (so both Quarto and smalldocs show the same accessible markup)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from evalkit.publish.fmt import de  # noqa: E402
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]  # Okabe-Ito
+SEQUENTIAL = "viridis"
+CREDIT = "Quelle: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); eigene Berechnungen."
+
+plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "axes.prop_cycle":
+                     matplotlib.cycler(color=PALETTE), "axes.spines.top": False, "axes.spines.right": False,
+                     "svg.hashsalt": "evalkit"})
+
+
+def german_formatter(decimals: int = 0) -> FuncFormatter:
+    """Tick labels in German number format (axes and colour bars)."""
+    return FuncFormatter(lambda v, _: de(v, decimals))
+
+
+def german_axis(ax, axis="y", decimals=0):
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(german_formatter(decimals))
+
+
+def figure_html(fig, caption: str, alt: str, credit: str = CREDIT) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<figure class="evalkit-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+            f'style="max-width:100%"><figcaption>{html.escape(caption)} <small>{html.escape(credit)}</small>'
+            f"</figcaption></figure>")
+
+
+def show(fig, caption: str, alt: str, credit: str = CREDIT):
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, caption, alt, credit)))
+
+
+def trend_lines(series: dict, title: str, unit: str, years_marked=(2020,)):
+    """Lines per group (dict name → DataFrame with year, value[, lower, upper]) with intervals as bands."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for i, (name, df) in enumerate(series.items()):
+        df = df.sort_values("year")
+        ax.plot(df["year"], df["value"], marker="o", ms=3, label=name, color=PALETTE[i % len(PALETTE)])
+        if "lower" in df and df["lower"].notna().any():
+            ax.fill_between(df["year"], df["lower"], df["upper"], alpha=0.2, color=PALETTE[i % len(PALETTE)])
+    for y in years_marked:
+        ax.axvline(y, color="grey", lw=0.8, ls="--")
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    german_axis(ax, "y", 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}"))
+    ax.legend(frameon=False, fontsize=8)
+    return fig

@@ -1,0 +1,178 @@
+"""Generated pages and files of the site: per cycle its start page, provenance page, downloads and manifest;
+for the whole site the indicator catalogue. All generated files live under reports/ (never committed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from evalkit.cycles.params import CycleParams
+from evalkit.cycles.provenance import environment
+from evalkit.fileio import atomic_write_text, sha256_file, write_table
+from evalkit.indicators.catalogue import Catalogue
+from evalkit.paths import Project
+
+PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
+               "schwerpunktraeume": "Schwerpunkträume (Bedarfsindex)", "trends": "Trends und Abstände",
+               "massnahmen": "Maßnahmen"}
+XLSX_CREATED = datetime(2020, 1, 1)  # fixed: the workbook's bytes depend only on its content
+CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deutschland – Namensnennung 2.0 "
+           "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
+
+
+def cycle_table(table: pd.DataFrame, p: CycleParams, restricted: set) -> pd.DataFrame:
+    """The cycle's downloadable indicator table: its public indicators, all levels, up to its reference year."""
+    sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)
+                & ~table.indicator.isin(restricted)]
+    return sub.reset_index(drop=True)
+
+
+def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted: set) -> list[Path]:
+    """The cycle's indicator table as CSV and XLSX, both byte-identical for identical inputs."""
+    sub = cycle_table(table, p, restricted)
+    csv = cdir / "downloads" / f"indikatoren-{p.cycle}.csv"
+    write_table(csv, sub)
+    xlsx = csv.with_suffix(".xlsx")
+    tmp = xlsx.with_name("." + xlsx.name + ".tmp")
+    write_xlsx(tmp, sub, {"Quelle": [CREDITS, f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}"]})
+    tmp.replace(xlsx)
+    return [csv, xlsx]
+
+
+def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> None:
+    """One sheet with the table, one per note list. XlsxWriter streams rows (pandas' to_excel takes twice as
+    long on 25,000 rows) and, with a fixed creation date, writes the same bytes for the same table."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    wb.set_properties({"created": XLSX_CREATED, "author": "evalkit"})
+    bold = wb.add_format({"bold": True})
+    ws = wb.add_worksheet("Indikatoren")
+    ws.write_row(0, 0, list(df.columns), bold)
+    ws.freeze_panes(1, 0)
+    kinds = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    for r, row in enumerate(df.itertuples(index=False, name=None), start=1):
+        for c, (v, numeric) in enumerate(zip(row, kinds)):
+            if pd.isna(v):
+                continue
+            if numeric:
+                ws.write_number(r, c, float(v))
+            else:
+                ws.write_string(r, c, str(v))
+    for sheet, lines in notes.items():
+        ns = wb.add_worksheet(sheet)
+        ns.write(0, 0, "Hinweis", bold)
+        for r, line in enumerate(lines, start=1):
+            ns.write_string(r, 0, line)
+    wb.close()
+
+
+def outputs(cdir: Path) -> list[dict]:
+    """Every output of a cycle with its hash (notebooks, tables, downloads), sorted by path."""
+    files = [f for f in sorted(cdir.rglob("*")) if f.is_file() and f.suffix in (".ipynb", ".csv", ".xlsx")
+             and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
+    return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
+            for f in files]
+
+
+def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path) -> None:
+    """The cycle's manifest and its generated pages; the downloads are written beforehand by the runner."""
+    cdir = project.reports / str(p.cycle)
+    manifest = {
+        "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
+        "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
+        "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "outputs": outputs(cdir),
+    }
+    atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
+    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir))
+
+
+def _title(nb_path: Path) -> str:
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "raw":
+            for line in cell.source.splitlines():
+                if line.startswith("title:"):
+                    return line.split(":", 1)[1].strip().strip('"')
+    return nb_path.stem
+
+
+def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
+    lines = ["---", f'title: "{p.title}"', f'description: "{p.description} (Bezugsjahr {p.reference_year})"',
+             "---", "", f"{p.description}. Bezugsjahr **{p.reference_year}**"
+             + (f", verglichen mit dem Zyklus [{p.compare_with}](../{p.compare_with}/index.qmd)." if p.compare_with
+                else "; dies ist die Ausgangslage vor dem Plan."), "", "## Berichtsseiten", ""]
+    for name, title in PAGE_TITLES.items():
+        if (cdir / f"{name}.ipynb").is_file():
+            lines.append(f"- [{title}]({name}.ipynb)")
+    for level, label in (("stadtbezirk", "Stadtbezirksprofile"), ("planungsraum", "Planungsraumprofile")):
+        nbs = sorted((cdir / "profile").glob(f"{level}-*.ipynb"))
+        if nbs:
+            lines += ["", f"## {label}", ""]
+            lines += [f"- [{_title(nb).rsplit(' – ', 1)[0]}](profile/{nb.name})" for nb in nbs]
+    lines += ["", "## Downloads und Herkunft", "",
+              f"- [Indikatortabelle {p.cycle} (CSV)](downloads/indikatoren-{p.cycle}.csv)",
+              f"- [Indikatortabelle {p.cycle} (Excel)](downloads/indikatoren-{p.cycle}.xlsx)",
+              "- [Provenienz: Daten, Parameter, Code und Paketversionen](provenienz.qmd)", "",
+              f"*{CREDITS}*", ""]
+    return "\n".join(lines)
+
+
+def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
+    code = manifest["code"]
+    git = code["git"]
+    rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v[:16]}…` |" for k, v in manifest["inputs"].items()]
+    outs = ["| Ergebnis | SHA-256 | Bytes |", "|---|---|--:|"] + [
+        f"| `{o['path']}` | `{o['sha256'][:16]}…` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
+    pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
+    times = []
+    for nb_path in sorted(cdir.rglob("*.ipynb")):
+        meta = nbformat.read(nb_path, as_version=4).metadata.get("evalkit", {})
+        times.append(f"| `{nb_path.relative_to(cdir).as_posix()}` | {meta.get('started', '–')} | "
+                     f"{meta.get('finished', '–')} |")
+    params = json.dumps(manifest["params"], indent=2, ensure_ascii=False)
+    return "\n".join([
+        "---", f'title: "Provenienz {p.cycle}"', "---", "",
+        f"Diese Seite belegt, woraus die Zahlen des Zyklus {p.cycle} entstanden sind. Die maschinenlesbare Fassung "
+        "ist `manifest.json` im Berichtsordner; `evalkit verify --cycle "
+        f"{p.cycle}` führt den Zyklus erneut aus und vergleicht jede Ergebnistabelle.", "",
+        "## Code", "",
+        f"- Git-Commit: `{git.get('commit') or 'unbekannt'}`"
+        + (" (Arbeitsverzeichnis mit Änderungen)" if git.get("dirty") else ""),
+        f"- Hash des evalkit-Quellcodes: `{code['evalkit_code_sha256'][:16]}…`",
+        f"- Python {code['python']} auf {code['platform']}", "",
+        "## Parameter", "", f"Datei `{manifest['params_file']}`:", "", "```json", params, "```", "",
+        "## Eingabedateien", "", *rows, "",
+        "## Ergebnisse", "", *outs, "",
+        "## Ausführung der Notebooks", "", "| Notebook | Start (UTC) | Ende (UTC) |", "|---|---|---|", *times, "",
+        "## Paketversionen", "", *pk, "", f"*{CREDITS}*", ""])
+
+
+def write_site_pages(project: Project, catalogue: Catalogue) -> None:
+    atomic_write_text(project.reports / "indikatoren.qmd", catalogue_page(catalogue))
+
+
+def catalogue_page(catalogue: Catalogue) -> str:
+    out = ["---", 'title: "Indikatorenkatalog"', "---", "",
+           "Alle Indikatoren werden aus Zählungen je Ortsteil berechnet und für Stadtbezirke, Planungsräume und die "
+           "Stadt durch Summieren von Zählern und Nennern zusammengefasst (nie durch Mitteln von Quoten). "
+           "Quelle: `data/indicators.yaml`.", ""]
+    direction = {True: "höher = mehr Bedarf", False: "niedriger = mehr Bedarf", None: "beschreibend"}
+    for ind in catalogue.indicators:
+        out += [f"## {ind.name} {{#{ind.id}}}", "", ind.definition.strip(), "",
+                "| | |", "|---|---|", f"| Kennung | `{ind.id}` |", f"| Einheit | {ind.unit} |",
+                f"| Zähler | `{ind.numerator}` |", f"| Nenner | `{ind.denominator or '–'}` |",
+                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziel | {ind.goal} |",
+                f"| Quellen | {', '.join(ind.sources)} |", f"| Lizenz | {ind.source_credit}, {ind.licence} |"]
+        if ind.restricted:
+            out.append("| Zugang | nicht öffentlich (data/restricted/), veröffentlicht nur mit Geheimhaltung |")
+        if ind.check:
+            out.append(f"| Abgleich | veröffentlichter Anteil `{ind.check}` |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,110 @@
+"""What the cycle notebooks show, as pure functions over the indicator table: key figures, Ortsteil tables,
+profiles and data-quality summaries. Notebooks call these and narrate; they hold no logic of their own."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalkit.acquire.areas import CITY_CODE
+from evalkit.cycles.context import Context
+
+LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
+
+
+def value_at(ctx: Context, indicator: str, level: str, code: str, year: int | None) -> pd.Series | None:
+    if year is None:
+        return None
+    pos = ctx._positions.get((indicator, level, str(code), int(year)))
+    return None if pos is None else ctx.indicators.iloc[pos]
+
+
+def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd.DataFrame:
+    """Per indicator: the value in the cycle's year, the compared cycle's value and the change."""
+    rows = []
+    for ind in ctx.params.indicators:
+        if level not in ctx.catalogue.get(ind).levels:
+            continue
+        y, yc = ctx.year(ind), ctx.year(ind, compare=True)
+        now, before = value_at(ctx, ind, level, code, y), value_at(ctx, ind, level, code, yc)
+        note = "" if y == ctx.params.reference_year else (
+            f"letzte verfügbare Daten: {y}" if y else "keine Daten bis zum Bezugsjahr")
+        same = y is not None and y == yc  # no newer data than the compared cycle had: no change to measure
+        if same:
+            note = f"{note} (wie im Vergleichszyklus)".strip()
+        rows.append({
+            "indicator": ind, "name": ctx.name(ind), "unit": ctx.unit(ind), "year": y,
+            "value": None if now is None else now.value,
+            "lower": None if now is None else now.lower, "upper": None if now is None else now.upper,
+            "compare_year": yc, "compare_value": None if before is None else before.value,
+            "change": None if now is None or before is None or same else now.value - before.value,
+            "note": note,
+        })
+    return pd.DataFrame(rows)
+
+
+def ortsteil_values(ctx: Context, indicator: str) -> pd.DataFrame:
+    """All 63 Ortsteile for one indicator in the cycle's year, with the small-denominator flag."""
+    y = ctx.year(indicator)
+    t = ctx.indicators
+    sub = t[(t.indicator == indicator) & (t.level == "ortsteil") & (t.year == y)].copy()
+    kind = ctx.catalogue.get(indicator).kind
+    sub["uncertain"] = (sub["denominator"] < ctx.params.small_denominator) if kind == "rate" else False
+    names = ctx.areas.set_index("ot_code")
+    sub["stadtbezirk"] = sub["area_code"].map(names["stadtbezirk"])
+    return sub[["indicator", "area_code", "area_name", "stadtbezirk", "year", "numerator", "denominator", "value",
+                "lower", "upper", "uncertain"]].sort_values("area_code").reset_index(drop=True)
+
+
+def series(ctx: Context, indicator: str, level: str, code: str, until: int | None = None) -> pd.DataFrame:
+    t = ctx.indicators
+    s = t[(t.indicator == indicator) & (t.level == level) & (t.area_code == code)]
+    until = until or ctx.params.reference_year
+    return s[s.year <= until][["year", "value", "lower", "upper"]].sort_values("year")
+
+
+def area_name(ctx: Context, level: str, code: str) -> str:
+    t = ctx.indicators
+    hit = t[(t.level == level) & (t.area_code == code)]
+    return str(hit.area_name.iloc[0]) if len(hit) else code
+
+
+def members(ctx: Context, level: str, code: str) -> pd.DataFrame:
+    col = {"stadtbezirk": "sbz_code", "planungsraum": "pr_code"}[level]
+    return ctx.areas[ctx.areas[col] == code][["ot_code", "ortsteil", "stadtbezirk", "planungsraum"]]
+
+
+def profile_table(ctx: Context, level: str, code: str) -> pd.DataFrame:
+    """The area's key figures beside the city's, for the profile pages."""
+    area = key_figures(ctx, level, code)
+    city = key_figures(ctx)[["indicator", "value"]].rename(columns={"value": "city_value"})
+    return area.merge(city, on="indicator", how="left")
+
+
+def profile_ortsteile(ctx: Context, level: str, code: str) -> pd.DataFrame:
+    """Each member Ortsteil with the profile indicators in the cycle's year (wide)."""
+    m = members(ctx, level, code)
+    out = m[["ot_code", "ortsteil"]].rename(columns={"ot_code": "area_code"}).copy()
+    for ind in ctx.params.profile_indicators:
+        vals = ortsteil_values(ctx, ind).set_index("area_code")["value"]
+        out[ind] = out["area_code"].map(vals)
+    return out.reset_index(drop=True)
+
+
+def coverage(ctx: Context) -> pd.DataFrame:
+    """Ortsteile with data per indicator and year (the data-quality page)."""
+    t = ctx.indicators
+    ot = t[(t.level == "ortsteil") & t.indicator.isin(ctx.params.indicators)]
+    cov = ot.groupby(["indicator", "year"]).area_code.nunique().rename("ortsteile").reset_index()
+    return cov.sort_values(["indicator", "year"]).reset_index(drop=True)
+
+
+def year_notes(ctx: Context) -> list[str]:
+    notes = []
+    for ind in ctx.params.indicators:
+        y = ctx.year(ind)
+        if y != ctx.params.reference_year:
+            same = " Es gibt keine neueren Daten als im Vergleichszyklus, eine Veränderung ist nicht messbar." \
+                if y is not None and y == ctx.year(ind, compare=True) else ""
+            notes.append(f"{ctx.name(ind)}: Daten nur bis {y}; verwendet wird {y} statt {ctx.params.reference_year}."
+                         + same if y else f"{ctx.name(ind)}: keine Daten bis {ctx.params.reference_year}.")
+    return notes

@@ -1,0 +1,64 @@
+"""Restricted inputs: used when present, validated, never published unprotected."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from evalkit.acquire.areas import load_areas
+from evalkit.acquire.restricted import load_hze, synthetic_hze
+from evalkit.cycles.params import load_cycle
+from evalkit.errors import DataError, ParamsError
+from evalkit.indicators.catalogue import load_catalogue
+from evalkit.indicators.pipeline import build_indicators
+from evalkit.paths import Project
+from evalkit.publish.pages import cycle_table
+
+REPO = Path(__file__).resolve().parents[2]
+AREAS = load_areas(REPO / "data" / "areas.csv")
+
+
+def test_restricted_file_feeds_the_indicator(fetched_project, tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    (root / "data/restricted").mkdir()
+    hze = synthetic_hze(AREAS, [2021, 2022], seed=3)
+    hze.to_csv(root / "data/restricted/hze.csv", index=False)
+    res = build_indicators(Project(root))
+    t = res.indicators[res.indicators.indicator == "hze_je_1000_u21"]
+    assert set(t.level) == {"ortsteil", "stadtbezirk", "planungsraum", "stadt"}
+    row = hze[(hze.ot_code == "21") & (hze.year == 2022)].iloc[0]
+    got = t[(t.level == "ortsteil") & (t.area_code == "21") & (t.year == 2022)].iloc[0]
+    assert got.value == pytest.approx(1000 * row.hze_faelle / row.einwohner_unter21, abs=1e-6)
+    city = t[(t.level == "stadt") & (t.year == 2022)].iloc[0]
+    y22 = hze[hze.year == 2022]
+    assert city.value == pytest.approx(1000 * y22.hze_faelle.sum() / y22.einwohner_unter21.sum(), abs=1e-6)
+    cat = load_catalogue(REPO / "data/indicators.yaml")
+    p = load_cycle(REPO / "params/cycle-2022.yaml", cat, (2000, 2024), {2018, 2020, 2022, 2024})
+    p.indicators.append("hze_je_1000_u21")  # even if someone lists it, downloads leave it out
+    assert "hze_je_1000_u21" not in set(cycle_table(res.indicators, p, {"hze_je_1000_u21"}).indicator)
+
+
+def test_without_restricted_file_there_is_no_restricted_indicator(fetched_project):
+    t = pd.read_csv(fetched_project / "data/processed/indicators.csv")
+    assert "hze_je_1000_u21" not in set(t.indicator)
+
+
+def test_bad_restricted_file_names_line(tmp_path):
+    hze = synthetic_hze(AREAS, [2022], seed=3)
+    hze.loc[5, "hze_faelle"] = -1
+    p = tmp_path / "hze.csv"
+    hze.to_csv(p, index=False)
+    with pytest.raises(DataError, match=r"hze\.csv: record line 7: column 'hze_faelle'"):
+        load_hze(p, AREAS)
+
+
+def test_restricted_indicator_cannot_be_mapped(tmp_path):
+    raw = yaml.safe_load((REPO / "params/cycle-2022.yaml").read_text(encoding="utf-8"))
+    raw["map_indicators"].append("hze_je_1000_u21")
+    p = tmp_path / "cycle-2022.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError, match="'hze_je_1000_u21' is restricted"):
+        load_cycle(p, load_catalogue(REPO / "data/indicators.yaml"), (2000, 2024), {2020, 2022})

@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalkit.analyses import measures
+from evalkit.errors import DataError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_registry_holds_the_stated_counts():
+    m = measures.load_measures(REPO / "data/measures/measures.csv")
+    kifaz = m[m.measure == "KiFaZ"].set_index("date")["count"]
+    assert kifaz["2012-04"] == 10 and kifaz["2021-01"] == 21
+    ssa = m[(m.measure == "Schulsozialarbeit") & (m.date == "2021-01")].set_index("school_type")
+    assert ssa.loc["Grundschule", "count"] == 43 and ssa.loc["Grundschule", "total"] == 67
+    assert m["source"].str.startswith("http").all()
+
+
+def test_coverage_against_school_list(mirror):
+    schools = measures.school_counts(mirror / "facilities/schulen_2023.csv")
+    gs = schools.set_index("school_type").loc["Grundschule"]
+    assert gs["all"] == 83 and gs["municipal"] == 70 and gs["municipal_located"] == 48
+    cov = measures.coverage(measures.load_measures(REPO / "data/measures/measures.csv"), schools)
+    row = cov[(cov.school_type == "Grundschule") & (cov.date == "2021-01")].iloc[0]
+    assert row.share_source == pytest.approx(64.2) and row.share_list == pytest.approx(61.4)
+
+
+def test_allocation_scenario_goes_down_the_ranking():
+    schools = pd.DataFrame({"schul_id": list("abcd"), "name": ["S1", "S2", "S3", "S4"],
+                            "ot_code": ["01", "02", "02", "03"]})
+    index = pd.DataFrame({"area_code": ["01", "02", "03"], "index": [0.1, 1.2, -0.5], "rank": [2, 1, 3]})
+    kids = pd.DataFrame({"area_code": ["01", "02", "03"], "numerator": [100, 300, 600]})
+    res = measures.allocation_scenario(schools, index, 2, kids)
+    assert res["ortsteile"] == ["02"]  # both posts go to the neediest Ortsteil's two schools
+    assert res["poor_children_share"] == pytest.approx(30.0)
+    res = measures.allocation_scenario(schools, index, 3, kids)
+    assert res["ortsteile"] == ["01", "02"] and res["poor_children_share"] == pytest.approx(40.0)
+
+
+def test_site_registry_is_validated(tmp_path):
+    (tmp_path / measures.SITE_FILE).write_text(
+        "site,measure,school_id,kita_id,ot_code,start,end,vza\n"
+        "s1,Schulsozialarbeit,SN-1,,21,2019,,1.0\n"
+        "s2,Zauberei,SN-2,,21,2019,,1.0\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"massnahmen_standorte\.csv: record line 3: column 'measure'"):
+        measures.load_sites(tmp_path)
+    assert measures.load_sites(tmp_path / "none") is None

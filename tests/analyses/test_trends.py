@@ -1,0 +1,63 @@
+"""Trend and gap models on constructed data with known slopes."""
+
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from evalkit.analyses.trends import gap_by_year, glm_slope, periods, trends_table
+from evalkit.publish.reading_aids import reading_aid
+
+
+def constructed(slope_sp, slope_rest, years=range(2010, 2023), n=10000, base_sp=30.0, base_rest=10.0):
+    """Exact linear rates (no noise): 2 priority Ortsteile, 3 others."""
+    rows = []
+    for code, sp in (("01", True), ("02", True), ("03", False), ("04", False), ("05", False)):
+        for y in years:
+            p = (base_sp + slope_sp * (y - 2010)) if sp else (base_rest + slope_rest * (y - 2010))
+            rows.append(("k", "ortsteil", code, y, p / 100 * n, n))
+    df = pd.DataFrame(rows, columns=["indicator", "level", "area_code", "year", "numerator", "denominator"])
+    df["area_name"] = df["area_code"]
+    return df
+
+
+def test_linear_slopes_and_gap_change_are_recovered():
+    t = constructed(-1.0, -0.25)
+    tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
+    pre = tt[tt.period == "2010–2019"].set_index("group")
+    assert pre.loc["schwerpunkt", "slope"] == pytest.approx(-1.0, abs=1e-6)
+    assert pre.loc["uebrige", "slope"] == pytest.approx(-0.25, abs=1e-6)
+    assert pre.loc["abstand", "slope"] == pytest.approx(-0.75, abs=1e-6)  # the gap narrows by 0.75 pp a year
+    post = tt[tt.period == "2020–2022"].set_index("group")
+    assert post.loc["abstand", "slope"] == pytest.approx(-0.75, abs=1e-6)
+    assert set(tt.columns) == {"indicator", "group", "slope", "lower", "upper", "period"}
+
+
+def test_binomial_glm_recovers_known_log_odds_slope():
+    rows = []
+    for code in ("01", "02", "03"):
+        for y in range(2008, 2020):
+            p = expit(-1.5 - 0.08 * (y - 2013.5))
+            rows.append((code, y, p * 50000, 50000.0))
+    df = pd.DataFrame(rows, columns=["area_code", "year", "numerator", "denominator"])
+    df["year_c"] = df["year"] - 2013.5
+    b, lo, hi = glm_slope(df, ["year_c"], "year_c")
+    assert b == pytest.approx(-0.08, abs=1e-6) and lo <= b <= hi
+
+
+def test_periods_split_at_plan_start():
+    assert periods(2008, 2022) == [(2008, 2019), (2020, 2022)]
+    assert periods(2008, 2018) == [(2008, 2019)]
+    assert periods(2020, 2022) == [(2020, 2022)]
+
+
+def test_gap_by_year_and_reading_aid():
+    t = constructed(-1.0, -0.25)
+    from evalkit.analyses.trends import group_series
+
+    g = gap_by_year(group_series(t, "k", {"01", "02"}, 2022))
+    assert g.set_index("year").loc[2010, "gap"] == pytest.approx(20.0)
+    assert (g["lower"] < g["gap"]).all() and (g["gap"] < g["upper"]).all()
+    tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
+    text = reading_aid("Der Anteil", tt)
+    assert "sank in den Schwerpunkträumen um 1,00 Prozentpunkte pro Jahr" in text
+    assert "Der Abstand schrumpfte um 0,75 Prozentpunkte pro Jahr" in text

@@ -1,0 +1,174 @@
+"""The cycle runner on real data: outputs, provenance, incremental reruns, failures, verify."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+
+from evalkit.execution.runner import run_cycles
+from evalkit.execution.verify import verify_cycle
+from evalkit.fileio import sha256_file
+from evalkit.paths import Project
+
+CYCLES = ["2018", "2020", "2022", "2024"]
+
+
+def quiet(*_):
+    pass
+
+
+def cli(root, *args):
+    return subprocess.run([sys.executable, "-m", "evalkit", "--root", str(root), *args], capture_output=True,
+                          text=True)
+
+
+def test_every_cycle_has_its_pages_and_profiles(built_project):
+    for c in CYCLES:
+        d = built_project / "reports" / c
+        for nb in ("uebersicht", "ortsteile", "datenqualitaet"):
+            assert (d / f"{nb}.ipynb").is_file(), (c, nb)
+        assert len(list((d / "profile").glob("stadtbezirk-*.ipynb"))) == 10
+        assert len(list((d / "profile").glob("planungsraum-*.ipynb"))) == 7
+        assert (d / "downloads" / f"indikatoren-{c}.csv").is_file()
+        assert (d / "downloads" / f"indikatoren-{c}.xlsx").is_file()
+
+
+def test_provenance_in_notebooks_and_manifest(built_project):
+    d = built_project / "reports" / "2022"
+    meta = nbformat.read(d / "ortsteile.ipynb", as_version=4).metadata["evalkit"]
+    assert meta["parameters"]["cycle"] == 2022
+    assert meta["inputs"]["data/processed/indicators.csv"] == sha256_file(
+        built_project / "data/processed/indicators.csv")
+    assert {"commit", "dirty"} <= set(meta["git"])
+    assert meta["python"] and meta["packages"]["papermill"] and meta["started"] <= meta["finished"]
+    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["params"]["reference_year"] == 2022 and manifest["compare_with"] == 2020
+    paths = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    assert paths["tabellen/kennzahlen.csv"] == sha256_file(d / "tabellen/kennzahlen.csv")
+    assert "profile/planungsraum-Gruenau.ipynb" in paths and "downloads/indikatoren-2022.xlsx" in paths
+
+
+def test_latest_available_year_is_used_and_said(built_project):
+    kf = pd.read_csv(built_project / "reports/2024/tabellen/kennzahlen.csv")
+    row = kf.set_index("indicator").loc["kinder_sgb2_quote"]
+    assert row["year"] == 2022 and "letzte verfügbare Daten: 2022" in row["note"]
+    # cycle 2024 compares with 2022, and SGB II data end in 2022: no change can be measured, none is shown
+    assert row["compare_year"] == 2022 and pd.isna(row["change"]) and not pd.isna(row["compare_value"])
+    assert "wie im Vergleichszyklus" in row["note"]
+    assert not pd.isna(kf.set_index("indicator").loc["einwohner", "change"])
+    assert kf.set_index("indicator").loc["migrationsanteil", "year"] == 2023
+    assert kf.set_index("indicator").loc["einwohner", "year"] == 2024
+    nb = (built_project / "reports/2024/uebersicht.ipynb").read_text(encoding="utf-8")
+    assert "Daten nur bis 2022" in nb and "eine Veränderung ist nicht messbar" in nb
+
+
+def test_key_figures_are_the_indicator_table(built_project):
+    kf = pd.read_csv(built_project / "reports/2022/tabellen/kennzahlen.csv").set_index("indicator")
+    t = pd.read_csv(built_project / "data/processed/indicators.csv", dtype={"area_code": str})
+    city = t[(t.level == "stadt")].set_index(["indicator", "year"]).value
+    assert kf.loc["kinder_sgb2_quote", "value"] == pytest.approx(city[("kinder_sgb2_quote", 2022)])
+    assert kf.loc["kinder_sgb2_quote", "change"] == pytest.approx(
+        city[("kinder_sgb2_quote", 2022)] - city[("kinder_sgb2_quote", 2020)])
+
+
+def test_warm_rerun_starts_no_kernel(built_copy):
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.executed == [] and len(report.reused) >= 80 and report.ok
+
+
+def test_changed_params_rerun_only_that_cycle(built_copy):
+    p = built_copy / "params/cycle-2018.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("small_denominator: 50", "small_denominator: 80"),
+                 encoding="utf-8")
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.executed and all(x.startswith("2018/") for x in report.executed)
+    assert not any(x.startswith("2018/") for x in report.reused)
+
+
+def test_failing_notebook_is_reported_and_last_good_copy_kept(built_copy):
+    tpl = built_copy / "notebooks/datenqualitaet.py"
+    tpl.write_text(tpl.read_text(encoding="utf-8") + '\n# %%\nraise ValueError("kaputt")\n', encoding="utf-8")
+    good = (built_copy / "reports/2022/datenqualitaet.ipynb").read_bytes()
+    manifest = (built_copy / "reports/2022/manifest.json").read_bytes()
+    r = cli(built_copy, "run", "--cycle", "2022", "--no-progress")
+    assert r.returncode == 1
+    assert "cycle 2022, notebook datenqualitaet" in r.stderr + r.stdout
+    assert "raised ValueError: kaputt" in r.stderr + r.stdout
+    assert (built_copy / "reports/2022/datenqualitaet.ipynb").read_bytes() == good
+    assert (built_copy / "reports/2022/manifest.json").read_bytes() == manifest
+
+
+def test_bad_params_stop_before_any_notebook_and_keep_site(built_copy):
+    site = (built_copy / "_site/index.html").read_bytes()
+    p = built_copy / "params/cycle-2020.yaml"
+    p.write_text(p.read_text(encoding="utf-8") + "farbe: blau\n", encoding="utf-8")
+    r = cli(built_copy, "build", "--no-progress", "--mirror", str(built_copy / "data/raw"))
+    assert r.returncode == 2
+    assert "cycle-2020.yaml" in r.stderr and "key 'farbe': unknown key" in r.stderr
+    assert (built_copy / "_site/index.html").read_bytes() == site
+
+
+def test_verify_passes_untouched_and_fails_on_tampering(built_copy):
+    project = Project(built_copy)
+    assert verify_cycle(project, 2022) == []
+    t = built_copy / "reports/2022/tabellen/kennzahlen.csv"
+    t.write_text(t.read_text(encoding="utf-8").replace("Kinder", "Kinner", 1), encoding="utf-8")
+    raw = built_copy / "data/raw/api/sgb2.json"
+    raw.write_bytes(raw.read_bytes().replace(b'"wert": "260"', b'"wert": "261"', 1))
+    problems = verify_cycle(project, 2022)
+    text = "\n".join(problems)
+    assert "output tabellen/kennzahlen.csv was changed after the run" in text
+    assert "input data/raw/api/sgb2.json differs from data/raw/MANIFEST.json" in text
+    assert "result reports/2022/tabellen/kennzahlen.csv differs from a fresh run" in text
+    r = cli(built_copy, "verify", "--cycle", "2022")
+    assert r.returncode == 1 and "does NOT reproduce" in r.stdout
+
+
+def test_two_builds_give_identical_result_tables(built_project, fetched_project, tmp_path):
+    """A second, independent clean run gives byte-identical tables."""
+    import shutil
+
+    root = tmp_path / "second"
+    shutil.copytree(fetched_project, root)
+    run_cycles(Project(root), ["2020"], progress=False, log=quiet)
+    for f in sorted((built_project / "reports/2020/tabellen").glob("*.csv")):
+        assert (root / "reports/2020/tabellen" / f.name).read_bytes() == f.read_bytes(), f.name
+    for ext in ("csv", "xlsx"):
+        assert (root / f"reports/2020/downloads/indikatoren-2020.{ext}").read_bytes() == (
+            built_project / f"reports/2020/downloads/indikatoren-2020.{ext}").read_bytes(), ext
+
+
+def test_xlsx_download_holds_the_csv_table_and_credits(built_project):
+    d = built_project / "reports/2022/downloads"
+    csv = pd.read_csv(d / "indikatoren-2022.csv", dtype={"area_code": str})
+    xlsx = pd.read_excel(d / "indikatoren-2022.xlsx", sheet_name=None, dtype={"area_code": str})
+    pd.testing.assert_frame_equal(xlsx["Indikatoren"], csv, check_dtype=False)
+    assert csv.year.max() == 2022 and "hze_je_1000_u21" not in set(csv.indicator)
+    assert "Stadt Leipzig, Amt für Statistik und Wahlen" in xlsx["Quelle"].Hinweis[0]
+
+
+def test_refetching_identical_data_starts_no_kernel(built_copy, mirror):
+    before = (built_copy / "data/raw/MANIFEST.json").read_bytes()
+    r = cli(built_copy, "fetch", "--mirror", str(mirror))
+    assert r.returncode == 0, r.stderr
+    assert (built_copy / "data/raw/MANIFEST.json").read_bytes() != before  # a new retrieval time …
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.executed == [] and report.ok  # … but the same bytes: nothing to re-execute
+
+
+def test_evaluation_tables_per_cycle(built_project):
+    for c in CYCLES:
+        d = built_project / "reports" / c / "tabellen"
+        idx = pd.read_csv(d / "bedarfsindex.csv", dtype={"area_code": str})
+        assert list(idx.columns) == ["area_code", "area_name", "index", "rank", "need_class", "top13", "stability"]
+        assert len(idx) == 63 and idx.top13.sum() == 13 and idx.stability.between(0, 1).all()
+        tr = pd.read_csv(d / "trends.csv")
+        assert list(tr.columns) == ["indicator", "group", "slope", "lower", "upper", "period"]
+        assert set(tr.group) == {"schwerpunkt", "uebrige", "abstand"}
+        assert (tr.lower <= tr.slope).all() and (tr.slope <= tr.upper).all()
+    nb = (built_project / "reports/2022/massnahmen.ipynb").read_text(encoding="utf-8")
+    assert "evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
+    assert "SYNTHETISCHE Zahlen" in nb

@@ -1,0 +1,132 @@
+"""The built site in a real browser (Debian's headless Chromium via Playwright): every page loads, every internal
+link resolves, every figure shows an image with alt text. Screenshots land in tests/screenshots/ for a human eye."""
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_project):
+    handler = functools.partial(Quiet, directory=str(built_project / "_site"))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (./tasks test installs it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_every_page_loads_links_resolve_and_figures_have_images(built_project, server, browser):
+    site = built_project / "_site"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if "site_libs" not in p.parts)
+    assert len(pages) >= 1 + 4 * (3 + 17 + 2)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    broken, missing_img, checked_links = [], [], set()
+    for rel in pages:
+        url = f"{server}/{rel}"
+        resp = page.goto(url)
+        assert resp and resp.status == 200, rel
+        assert page.locator("html").get_attribute("lang") == "de", rel
+        for fig in page.locator("figure").all():
+            img = fig.locator("img")
+            if img.count() == 0:
+                missing_img.append(rel)
+                continue
+            ok = img.first.evaluate("i => i.complete && i.naturalWidth > 0")
+            alt = img.first.get_attribute("alt") or ""
+            cap = fig.locator("figcaption").inner_text() if fig.locator("figcaption").count() else ""
+            if not ok or len(alt) < 10 or not cap:
+                missing_img.append(f"{rel}: ok={ok} alt={alt[:30]!r} caption={cap[:30]!r}")
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+            target = urljoin(url, href)
+            if urlparse(target).netloc != urlparse(server).netloc:
+                continue
+            path = urlparse(target).path
+            if path in checked_links:
+                continue
+            checked_links.add(path)
+            local = site / path.lstrip("/")
+            if local.is_dir():
+                local = local / "index.html"
+            if not local.is_file():
+                broken.append(f"{rel} → {href}")
+    assert not broken, broken[:20]
+    assert not missing_img, missing_img[:20]
+    assert len(checked_links) > 50
+
+
+def test_key_pages_content_and_screenshots(built_project, server, browser):
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    shots = {"start": "index.html", "zyklus-2022": "reports/2022/index.html",
+             "uebersicht-2024": "reports/2024/uebersicht.html", "karten-2022": "reports/2022/ortsteile.html",
+             "profil-grünau-2022": "reports/2022/profile/planungsraum-Gruenau.html",
+             "datenqualitaet-2022": "reports/2022/datenqualitaet.html", "provenienz-2022": "reports/2022/provenienz.html",
+             "indikatoren": "reports/indikatoren.html", "schwerpunktraeume-2022": "reports/2022/schwerpunktraeume.html",
+             "trends-2022": "reports/2022/trends.html", "massnahmen-2022": "reports/2022/massnahmen.html"}
+    for name, rel in shots.items():
+        page.goto(f"{server}/{rel}")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.goto(f"{server}/index.html")
+    text = page.inner_text("body")
+    for c in ("2018", "2020", "2022", "2024"):
+        assert f"Evaluationszyklus {c}" in text
+    assert "Stadt Leipzig, Amt für Statistik und Wahlen" in text and "OpenStreetMap" in text
+    page.goto(f"{server}/reports/2022/uebersicht.html")
+    body = page.inner_text("body")
+    assert re.search(r"\d{1,3}\.\d{3}", body), "German thousands separator expected"
+    assert re.search(r"\d+,\d", body), "German decimal comma expected"
+    page.goto(f"{server}/reports/2024/uebersicht.html")
+    fits = page.eval_on_selector_all(
+        ".evalkit-table-wrap", "ws => ws.map(w => w.querySelector('table').scrollWidth <= w.clientWidth + 1)")
+    assert fits and fits[0], "the key-figure table is cut off at the page's edge"
+    page.goto(f"{server}/reports/2022/provenienz.html")
+    body = page.inner_text("body")
+    assert "Git-Commit" in body and "data/processed/indicators.csv" in body
+    csv = page.request.get(f"{server}/reports/2022/downloads/indikatoren-2022.csv")
+    assert csv.status == 200 and csv.text().startswith("indicator,level,area_code,area_name,year")
+    xlsx = page.request.get(f"{server}/reports/2022/downloads/indikatoren-2022.xlsx")
+    assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
+
+
+def test_scenario_boxes_are_visibly_labelled(built_project, server, browser):
+    """Every synthetic or scenario element carries the visible label, drawn by the site's stylesheet."""
+    page = browser.new_page()
+    page.goto(f"{server}/reports/2022/massnahmen.html")
+    labels = page.eval_on_selector_all(
+        ".evalkit-synthetic", "els => els.map(e => getComputedStyle(e, '::before').content)")
+    assert labels and all("SZENARIO / SYNTHETISCH" in x for x in labels), labels
+    table_text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+    assert "Förderschule" in table_text and "Foerderschule" not in table_text  # ids stay ASCII, the site says it in German
+    boxes = page.locator(".evalkit-synthetic")
+    assert all(boxes.nth(i).is_visible() for i in range(boxes.count()))
+    page.goto(f"{server}/reports/2022/schwerpunktraeume.html")
+    body = page.inner_text("body")
+    assert "eigene Berechnung" in body and "nicht öffentlich" in body
