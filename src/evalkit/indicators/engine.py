@@ -7,12 +7,14 @@ partial sum would look like a real value and be wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from evalkit.acquire.areas import LEVELS, area_names, membership
-from evalkit.indicators.catalogue import Catalogue, Indicator
 from evalkit.errors import DataError
+from evalkit.indicators.catalogue import Catalogue, Indicator
 from evalkit.indicators.intervals import wilson
 from evalkit.indicators.quantities import ortsteil_quantities
 
@@ -25,45 +27,86 @@ def _missing(q: pd.DataFrame, name: str | None) -> bool:
     return name is not None and name not in q.columns
 
 
-def ortsteil_values(ind: Indicator, q: pd.DataFrame, obs: pd.DataFrame, files: dict) -> pd.DataFrame:
-    """One indicator's numerator and denominator per Ortsteil and year, checked for impossible shares."""
+def check_quantities(ind: Indicator, q: pd.DataFrame) -> None:
     for part in (ind.numerator, ind.denominator):
         if _missing(q, part):
             raise DataError(f"indicator {ind.id!r} needs quantity {part!r}, which no source provides",
                             file="data/indicators.yaml", record=ind.id,
                             expected="a published series <source>:<name> or a derived quantity")
-    cols = {"numerator": q[ind.numerator]}
-    if ind.denominator:
-        cols["denominator"] = q[ind.denominator]
-    df = pd.DataFrame(cols).dropna().reset_index()
-    if "denominator" not in df:
-        df["denominator"] = np.nan
-    if ind.kind == "rate":
-        bad = df[df["numerator"] > df["denominator"] + 1e-9]
-        if len(bad):
-            row = bad.iloc[0]
-            src, name = ind.numerator.split(":", 1) if ":" in ind.numerator else (None, ind.numerator)
-            hit = obs[(obs["source"] == src) & (obs["indicator_raw"] == name) & (obs["level"] == "ortsteil")
-                      & (obs["area_code"] == row["ot_code"]) & (obs["year"] == row["year"])]
-            raise DataError(
-                f"{ind.id}: numerator {row['numerator']:g} ({ind.numerator}) above its denominator "
-                f"{row['denominator']:g} ({ind.denominator}) for Ortsteil {row['ot_code']}, {int(row['year'])}",
-                file=files.get(src, src), record=int(hit["record"].iloc[0]) if len(hit) else None,
-                expected="a numerator no larger than its denominator")
-    return df
 
 
-def aggregate(df: pd.DataFrame, members: pd.DataFrame, levels) -> pd.DataFrame:
-    """Sum numerators and denominators over each area's Ortsteile; keep only complete area-years."""
-    m = members[members["level"].isin(levels)]
-    size = m.groupby(["level", "area_code"]).size().rename("expected")
-    joined = df.merge(m, on="ot_code", how="inner")
-    g = joined.groupby(["level", "area_code", "year"], sort=True).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), n_den=("denominator", "count"),
-        n=("ot_code", "size"))
-    g.loc[g["n_den"] == 0, "denominator"] = np.nan  # counts and surveys have no denominator
-    g = g.join(size, on=["level", "area_code"])
-    return g[g["n"] == g["expected"]].drop(columns=["n", "n_den", "expected"]).reset_index()
+def check_rate(ind: Indicator, q: pd.DataFrame, num: np.ndarray, den: np.ndarray, obs: pd.DataFrame,
+               files: dict) -> None:
+    """A share's numerator can never exceed its denominator: name the first record where it does."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(num > den + 1e-9)
+    if not len(bad):
+        return
+    ot_code, year = q.index[bad[0]]
+    src, name = ind.numerator.split(":", 1) if ":" in ind.numerator else (None, ind.numerator)
+    hit = obs[(obs["source"] == src) & (obs["indicator_raw"] == name) & (obs["level"] == "ortsteil")
+              & (obs["area_code"] == ot_code) & (obs["year"] == year)]
+    raise DataError(
+        f"{ind.id}: numerator {num[bad[0]]:g} ({ind.numerator}) above its denominator "
+        f"{den[bad[0]]:g} ({ind.denominator}) for Ortsteil {ot_code}, {int(year)}",
+        file=files.get(src, src), record=int(hit["record"].iloc[0]) if len(hit) else None,
+        expected="a numerator no larger than its denominator")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Each Ortsteil-year row of the quantity table mapped to its area of every level, as integer codes: the
+    engine sums with np.bincount instead of merging and grouping strings (15 s → under 2 s at 6,300 Ortsteile)."""
+
+    years: np.ndarray  # year of each row
+    year0: int
+    n_years: int
+    areas: dict  # level → (codes of each row's area, sorted area codes, area names, Ortsteile per area)
+
+    @classmethod
+    def of(cls, index: pd.MultiIndex, areas: pd.DataFrame) -> "Grouping":
+        names = area_names(areas)
+        ot = index.get_level_values("ot_code").to_numpy(str)
+        years = index.get_level_values("year").to_numpy(np.int64)
+        year0 = int(years.min()) if len(years) else 0
+        n_years = int(years.max()) - year0 + 1 if len(years) else 1
+        members = membership(areas)
+        out = {}
+        for level in LEVELS:
+            m = members[members["level"] == level]
+            area_of = dict(zip(m["ot_code"], m["area_code"]))
+            codes = np.unique(m["area_code"].to_numpy(str))
+            pos = {c: i for i, c in enumerate(codes)}
+            row_area = np.array([pos[area_of[o]] if o in area_of else -1 for o in ot], dtype=np.int64)
+            expected = np.bincount([pos[c] for c in m["area_code"]], minlength=len(codes))
+            nm = names[names["level"] == level].drop_duplicates("area_code").set_index("area_code")["area_name"]
+            out[level] = (row_area, codes, nm.reindex(codes).to_numpy(object), expected)
+        return cls(years, year0, n_years, out)
+
+
+def aggregate(num: np.ndarray, den: np.ndarray | None, grouping: Grouping, levels) -> pd.DataFrame:
+    """Sum numerators and denominators over each area's Ortsteile; keep only complete area-years.
+
+    `num`/`den` are aligned with the quantity table's rows; rows without a value (NaN) do not count."""
+    has = ~np.isnan(num) if den is None else ~(np.isnan(num) | np.isnan(den))
+    frames = []
+    for level in LEVELS:
+        if level not in levels:
+            continue
+        row_area, codes, names, expected = grouping.areas[level]
+        ok = has & (row_area >= 0)
+        key = row_area[ok] * grouping.n_years + (grouping.years[ok] - grouping.year0)
+        size = len(codes) * grouping.n_years
+        n = np.bincount(key, minlength=size)
+        s_num = np.bincount(key, weights=num[ok], minlength=size)
+        s_den = np.bincount(key, weights=den[ok], minlength=size) if den is not None else np.full(size, np.nan)
+        complete = np.flatnonzero((n > 0) & (n == np.repeat(expected, grouping.n_years)))
+        area = complete // grouping.n_years
+        frames.append(pd.DataFrame({
+            "level": level, "area_code": codes[area], "area_name": names[area],
+            "year": complete % grouping.n_years + grouping.year0,
+            "numerator": s_num[complete], "denominator": s_den[complete]}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def finish(ind: Indicator, g: pd.DataFrame) -> pd.DataFrame:
@@ -90,22 +133,22 @@ def compute_indicators(obs: pd.DataFrame, areas: pd.DataFrame, catalogue: Catalo
     q = ortsteil_quantities(obs)
     if extra_quantities is not None:
         q = q.join(extra_quantities, how="outer")
-    members = membership(areas)
+    grouping = Grouping.of(q.index, areas)
     frames = []
-    for ind in catalogue.indicators:
+    for ind in sorted(catalogue.indicators, key=lambda i: i.id):  # the table's sort order, built in place
         if ind.restricted and _missing(q, ind.numerator):
             continue  # restricted inputs (data/restricted/) are optional: no file, no indicator
-        df = ortsteil_values(ind, q, obs, files or {})
-        frames.append(finish(ind, aggregate(df, members, ind.levels)))
-    table = pd.concat(frames, ignore_index=True)
-    table = table.merge(area_names(areas), on=["level", "area_code"], how="left")
-    return tidy(table)
+        check_quantities(ind, q)
+        num = q[ind.numerator].to_numpy(float)
+        den = q[ind.denominator].to_numpy(float) if ind.denominator else None
+        if ind.kind == "rate":
+            check_rate(ind, q, num, den, obs, files or {})
+        frames.append(finish(ind, aggregate(num, den, grouping, ind.levels)))
+    return tidy(pd.concat(frames, ignore_index=True))
 
 
 def tidy(table: pd.DataFrame) -> pd.DataFrame:
-    level_order = {lvl: i for i, lvl in enumerate(LEVELS)}
-    table = table.assign(_lvl=table["level"].map(level_order))
-    table = table.sort_values(["indicator", "_lvl", "area_code", "year"]).drop(columns="_lvl")
+    """Round and order the columns; rows are built sorted (indicator, level order, area code, year)."""
     for col, d in DECIMALS.items():
         table[col] = table[col].astype(float).round(d)
     table["year"] = table["year"].astype(int)
