@@ -14,9 +14,9 @@
 
 # %% tags=["parameters"]
 #| echo: false
-project_root = "."
-output_dir = "."
-cycle = 2022
+project_root = None  # None: $EVALKIT_ROOT, else the nearest folder upwards with data/sources.yaml
+output_dir = None  # None: scratch/<cycle>/tabellen (never the published reports/)
+cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the latest cycle
 
 # %%
 #| echo: false

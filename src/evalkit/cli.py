@@ -93,6 +93,19 @@ def cmd_site(args) -> int:
     return 0
 
 
+def cmd_lab(args) -> int:
+    from evalkit.execution.lab import start_lab
+
+    server = start_lab(_project(args), int(args.cycle) if args.cycle else None, args.port,
+                       open_browser=not args.no_browser)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=30)
+        return 0
+
+
 def cmd_build(args) -> int:
     for step in (cmd_fetch, cmd_indicators, cmd_run, cmd_site):
         rc = step(args)
@@ -145,6 +158,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("site", help="render the Quarto website into _site/ (quarto, or smalldocs without it)")
     s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto")
     s.set_defaults(func=cmd_site)
+
+    lab = sub.add_parser("lab", help="start JupyterLab in the project; templates open as notebooks of one cycle")
+    lab.add_argument("--cycle", help="the cycle whose parameters the templates use (default: the latest)")
+    lab.add_argument("--port", type=int, help="port of the server (default: JupyterLab's, 8888 or the next free)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.set_defaults(func=cmd_lab)
 
     b = sub.add_parser("build", help="fetch + indicators + run --all + site")
     mirror_opt(b)

@@ -75,6 +75,11 @@ class Project:
         return self.root / "reports"
 
     @property
+    def scratch(self) -> Path:
+        """Where notebooks opened in JupyterLab write their tables: never published, git-ignored."""
+        return self.root / "scratch"
+
+    @property
     def site(self) -> Path:
         return self.root / "_site"
 

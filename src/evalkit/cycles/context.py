@@ -3,6 +3,7 @@ indicator table, the catalogue and the areas; and where its result tables go."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -13,7 +14,8 @@ from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
 from evalkit.fileio import read_table, write_table
 from evalkit.indicators.catalogue import Catalogue, load_catalogue
-from evalkit.paths import Project
+from evalkit.errors import ParamsError
+from evalkit.paths import Project, find_root
 
 
 @dataclass
@@ -61,16 +63,28 @@ def _table(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return read_table(Path(path))
 
 
-def load_context(project_root: str | Path, cycle: int, output_dir: str | Path) -> Context:
-    project = Project(Path(project_root))
+CYCLE_ENV = "EVALKIT_CYCLE"
+
+
+def load_context(project_root: str | Path | None, cycle: int | None, output_dir: str | Path | None) -> Context:
+    """The context of one cycle. papermill passes all three; a researcher who opens a template in JupyterLab
+    passes none: the project is found from the working folder (or EVALKIT_ROOT), the cycle comes from
+    EVALKIT_CYCLE (set by `evalkit lab --cycle`) or is the latest, and tables go to scratch/<cycle>/tabellen/,
+    never into the published reports/."""
+    project = Project(Path(project_root).resolve()) if project_root else Project(find_root())
     catalogue = load_catalogue(project.catalogue_file)
     st = project.indicators_csv.stat()
     table = _table(str(project.indicators_csv), st.st_mtime_ns, st.st_size)
     files = cycle_files(project.params)
+    if cycle is None:
+        cycle = int(os.environ[CYCLE_ENV]) if os.environ.get(CYCLE_ENV) else max(files)
+    if cycle not in files:
+        raise ParamsError(f"no parameter file for cycle {cycle}", file=project.params,
+                          expected=f"one of {sorted(files)}")
     years = (int(table.year.min()), int(table.year.max()))
     params = load_cycle(files[cycle], catalogue, years, files.keys())
     compare = load_cycle(files[params.compare_with], catalogue, years, files.keys()) if params.compare_with else None
-    out = Path(output_dir)
+    out = Path(output_dir) if output_dir else project.scratch / str(cycle) / "tabellen"
     out.mkdir(parents=True, exist_ok=True)
     return Context(project, params, compare, table, catalogue, load_areas(project.areas_file), out)
 
