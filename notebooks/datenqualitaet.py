@@ -80,6 +80,42 @@ display(HTML(html_table(view, formats={"neu berechnet": lambda v: de(v, 2), "ver
                         caption="Abweichungen außerhalb der Abschneidekante")))
 
 # %% [markdown]
+# ## Einwohnerdichte: neu berechnet und veröffentlicht
+# evalkit berechnet die Dichte als Einwohner je km² Gesamtfläche der Flächennutzungsstatistik (nächstgelegenes
+# Erhebungsjahr, ganze Hektar). Diese Zahl zeigt die Website: Sie passt zu den übrigen Indikatoren und lässt sich
+# für Stadtbezirke und Planungsräume aus Summen bilden. Die Stadt veröffentlicht eine eigene Dichte je Ortsteil;
+# der Abgleich zeigt, wie weit beide auseinanderliegen und warum.
+
+# %%
+#| echo: false
+dens = read_table(ctx.project.processed / "density_check.csv")
+dens = dens[dens["year"] <= ctx.params.reference_year]
+DENSITY_CLASS_DE = {"match": "gleich (±0,5 %)", "population base": "andere Einwohnerbasis",
+                    "area base": "Fläche eines anderen Erhebungsjahres", "boundary change": "andere Gebietsfläche",
+                    "base unknown": "Basis nicht erkennbar"}
+by_year = dens.assign(Klasse=dens["class"].map(DENSITY_CLASS_DE)).pivot_table(
+    index="year", columns="Klasse", values="area_code", aggfunc="count", fill_value=0)
+by_year["mittlere Abweichung (%)"] = dens.groupby("year")["difference_pct"].apply(lambda v: v.abs().median())
+save_table(ctx, by_year.reset_index(), "dichtepruefung.csv")
+view = by_year.reset_index().rename(columns={"year": "Jahr"})
+view.columns = [str(c) for c in view.columns]
+display(HTML(html_table(view, formats={**{c: (lambda v: de(v, 0)) for c in view.columns[1:-1]},
+                                       "mittlere Abweichung (%)": lambda v: de(v, 1)},
+                        caption="Ortsteile je Jahr nach Erklärung der Abweichung; Median der absoluten "
+                                "Abweichung in Prozent")))
+z = dens[(dens["area_code"] == "00") & (dens["year"] == dens["year"].min())]
+if len(z):
+    r = z.iloc[0]
+    display(Markdown(
+        f"Beispiel Zentrum {r['year']}: veröffentlicht {de(r['published'], 0)} je km², neu berechnet "
+        f"{de(r['recomputed'], 0)} ({de(r['difference_pct'], 1)} %). *Andere Einwohnerbasis*: die "
+        "veröffentlichte Dichte mal eine erhobene Fläche ergibt eine ganze Personenzahl, die nicht der "
+        "Einwohnerzahl entspricht. *Andere Gebietsfläche*: die aus der veröffentlichten Dichte folgende Fläche "
+        "weicht um mehr als 5 % von jeder erhobenen Fläche des Ortsteils ab (Gebietsstand vor der ersten "
+        "Flächenerhebung 2006). *Basis nicht erkennbar*: unter 5 %, aber weder Fläche noch Einwohnerbasis "
+        "erklären die Abweichung; die Quelle nennt ihre Basis nicht."))
+
+# %% [markdown]
 # ## Bekannte Einschränkungen
 # - **Altersgruppen** werden nicht als Zahlen veröffentlicht: Kinder unter 15 Jahren und Einwohner von 15 bis
 #   unter 65 Jahren werden aus Jugend- und Altenquote berechnet (E·J/(100+J+A)).

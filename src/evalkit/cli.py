@@ -43,6 +43,9 @@ def cmd_indicators(args) -> int:
     for _, r in match_rates(res.share_check).iterrows():
         print(f"  published-share check {r['indicator']:22s} {r['matched']:>5d}/{r['checked']:<5d} "
               f"= {100 * r['rate']:.1f} %")
+    dens = res.density_check["class"].value_counts()
+    print(f"  published-density check {len(res.density_check):,d} Ortsteil-years: "
+          + ", ".join(f"{n} {c}" for c, n in dens.items()) + " (data/processed/density_check.csv)")
     return 0
 
 
@@ -120,6 +123,13 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalkit", description="Reproducible IKJHP evaluation workbook for Leipzig.")
     p.add_argument("--root", help="project folder (default: the nearest folder upwards with data/sources.yaml)")
     sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name, **kw):  # `evalkit X --help` shows the one-line help as its description too
+        kw.setdefault("description", kw.get("help"))
+        return _add(name, **kw)
+
+    sub.add_parser = add_parser
 
     def mirror_opt(sp):
         sp.add_argument("--mirror", help="read sources from this data mirror instead of the web "
@@ -136,7 +146,10 @@ def parser() -> argparse.ArgumentParser:
     mirror_opt(f)
     f.set_defaults(func=cmd_fetch)
 
-    i = sub.add_parser("indicators", help="compute data/processed/indicators.csv")
+    i = sub.add_parser("indicators", help="compute data/processed/indicators.csv",
+                       description="Validate the fetched files (data/raw/) and compute every catalogue indicator "
+                                   "for Ortsteile, Stadtbezirke, Planungsräume and the city into "
+                                   "data/processed/indicators.csv, with the published-share and density checks.")
     i.set_defaults(func=cmd_indicators)
 
     a = sub.add_parser("areas", help="rebuild data/areas.csv from the published crosswalk")
@@ -151,12 +164,13 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("verify", help="re-execute a cycle in a temporary folder and compare its results")
-    v.add_argument("--cycle", required=True)
-    v.add_argument("--jobs", "-j", type=int, default=None)
+    v.add_argument("--cycle", required=True, help="the cycle to verify (e.g. 2022)")
+    v.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
     v.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("site", help="render the Quarto website into _site/ (quarto, or smalldocs without it)")
-    s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto")
+    s.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto",
+                   help="auto (default): quarto if on PATH, else smalldocs")
     s.set_defaults(func=cmd_site)
 
     lab = sub.add_parser("lab", help="start JupyterLab in the project; templates open as notebooks of one cycle")
@@ -168,7 +182,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="fetch + indicators + run --all + site")
     mirror_opt(b)
     run_opts(b, all_default=True)
-    b.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto")
+    b.add_argument("--renderer", choices=["auto", "quarto", "smalldocs"], default="auto",
+                   help="auto (default): quarto if on PATH, else smalldocs")
     b.set_defaults(func=cmd_build)
     return p
 

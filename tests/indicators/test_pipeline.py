@@ -125,3 +125,41 @@ def test_cli_fetch_without_network_or_mirror(tmp_path, project_copy):
     r = cli(project_copy, "fetch", env_extra={"EVALKIT_DATA_MIRROR": ""})
     assert r.returncode == 2 and "EVALKIT_DATA_MIRROR" in r.stderr
     assert not (project_copy / "data/raw").exists()
+
+
+def test_published_density_check_on_the_mirror(fetched_project):
+    d = pd.read_csv(Project(fetched_project).processed / "density_check.csv", dtype={"area_code": str})
+    assert len(d) == 63 * 20  # 2004–2023
+    # 2020: the city's base is exactly Einwohner / the 2020 land-use area, in every Ortsteil
+    assert (d[d.year == 2020]["class"] == "match").all()
+    zentrum = d[(d.area_code == "00")].set_index("year")
+    # the example: published 2,951 per km², recomputed 1,735 / 0.82 = 2,115.9 (−28.3 %)
+    assert zentrum.loc[2004, "published"] == 2951
+    assert zentrum.loc[2004, "recomputed"] == pytest.approx(1735 / 0.82, abs=1e-4)
+    assert zentrum.loc[2004, "difference_pct"] == pytest.approx(-28.3005, abs=1e-4)
+    assert zentrum.loc[2004, "class"] == "boundary change"
+    # 2021: 2,679.73 × 0.74 km² = 1,983 persons, not the 1,884 Einwohner: another population base
+    assert zentrum.loc[2021, "class"] == "population base"
+    assert set(d["class"]) <= {"match", "population base", "area base", "boundary change", "base unknown"}
+
+
+def test_density_classes_by_hand():
+    from evalkit.indicators.checks import published_density_check
+
+    ind = pd.DataFrame({"indicator": "einwohnerdichte", "level": "ortsteil", "area_code": ["A"] * 5,
+                        "area_name": "A", "year": [2001, 2002, 2003, 2004, 2005],
+                        "numerator": [1000.0, 1000, 1000, 1000, 1000], "denominator": 2.0,
+                        "value": [500.0, 500, 500, 500, 500]})
+    published = [501.0,  # 0.2 % off → match
+                 510.2,  # 2 % off; × 2 or 1.5 km² no whole persons; implied 1.96 km², within 5 % → base unknown
+                 1200 / 2.0 + 0.5,  # 600.5 × 2 = 1,201 persons ≠ 1,000 → population base
+                 1000 / 1.5,  # implied 1.5 km², the surveyed area of another year → area base
+                 1000 / 1.0]  # implied 1 km², 50 % off every surveyed area → boundary change
+    obs = pd.concat([
+        pd.DataFrame({"source": "einwohnerdichte", "indicator_raw": "Einwohnerdichte", "level": "ortsteil",
+                      "area_code": "A", "year": [2001, 2002, 2003, 2004, 2005], "value": published}),
+        pd.DataFrame({"source": "flaechennutzung", "indicator_raw": "Gesamtfläche", "level": "ortsteil",
+                      "area_code": "A", "year": [2001, 2006], "value": [200.0, 150.0]})])
+    d = published_density_check(ind, obs).set_index("year")
+    assert d["class"].to_dict() == {2001: "match", 2002: "base unknown", 2003: "population base",
+                                    2004: "area base", 2005: "boundary change"}

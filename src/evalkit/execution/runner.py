@@ -229,7 +229,8 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
             report.reused.append(t.label)
         else:
             todo.append(t)
-    log(f"evalkit run: {len(tasks)} notebooks in {len(selected)} cycles; {len(todo)} to execute, "
+    log(f"evalkit run: {len(tasks)} notebooks in {len(selected)} cycle{'s' if len(selected) != 1 else ''}; "
+        f"{len(todo)} to execute, "
         f"{len(report.reused)} unchanged (reused, no kernel started)")
     staging_root = project.reports / ".staging"
     restricted = {i.id for i in catalogue.indicators if i.restricted}

@@ -57,3 +57,57 @@ def classify_mismatch(check: pd.DataFrame) -> pd.Series:
     zero = (check["published"] == 0) & (check["numerator"] > 0)
     return pd.Series(np.select([check["match"], edge, zero], ["match", "truncation edge", "published zero"],
                                default="other"), index=check.index, name="class")
+
+
+DENSITY_MATCH = 0.005  # relative: whole-hectare areas alone move a small Ortsteil's density by up to 1.4 %
+BOUNDARY = 0.05
+
+
+def published_density_check(indicators: pd.DataFrame, obs: pd.DataFrame,
+                            density: str = "einwohnerdichte:Einwohnerdichte",
+                            area: str = "flaechennutzung:Gesamtfläche") -> pd.DataFrame:
+    """evalkit's Einwohnerdichte (Einwohner / Gesamtfläche of the nearest land-use survey) against the density
+    the city publishes per Ortsteil, one row per Ortsteil-year, with the class that explains a difference.
+
+    Classes, tried in this order:
+    - "match": within 0.5 %;
+    - "population base": published density × one of the Ortsteil's surveyed areas is a whole number of persons
+      other than Einwohner insgesamt (the city divided another population count by the same area);
+    - "area base": the area implied by the published figure (Einwohner / density) is the area of another
+      land-use survey year, to the hectare;
+    - "boundary change": the implied area is more than 5 % away from every surveyed area of the Ortsteil (its
+      area in the city's base differs from today's boundaries; most are 2004–2006, before the first survey);
+    - "base unknown": within 5 %, but neither base explains it (the source does not say which it used).
+    """
+    src, name = density.split(":", 1)
+    pub = obs[(obs["source"] == src) & (obs["indicator_raw"] == name) & (obs["level"] == "ortsteil")]
+    pub = pub.dropna(subset=["value"])[["area_code", "year", "value"]].rename(columns={"value": "published"})
+    mine = indicators[(indicators["indicator"] == "einwohnerdichte") & (indicators["level"] == "ortsteil")]
+    m = mine[["area_code", "area_name", "year", "numerator", "denominator", "value"]].merge(
+        pub, on=["area_code", "year"], how="inner").rename(columns={"value": "recomputed", "numerator": "einwohner",
+                                                                     "denominator": "flaeche_km2"})
+    asrc, aname = area.split(":", 1)
+    surveyed = obs[(obs["source"] == asrc) & (obs["indicator_raw"] == aname) & (obs["level"] == "ortsteil")]
+    surveyed = surveyed.dropna(subset=["value"]).groupby("area_code")["value"].apply(
+        lambda v: np.unique(v.to_numpy(float) / 100.0))
+    m["difference_pct"] = (100 * (m["recomputed"] / m["published"] - 1)).round(4)
+    m["implied_km2"] = (m["einwohner"] / m["published"]).round(6)
+    m["class"] = [_density_class(r, surveyed.get(r.area_code, np.array([r.flaeche_km2])))
+                  for r in m.itertuples(index=False)]
+    return m[["area_code", "area_name", "year", "einwohner", "flaeche_km2", "recomputed", "published",
+              "difference_pct", "implied_km2", "class"]].sort_values(["area_code", "year"]).reset_index(drop=True)
+
+
+def _density_class(r, areas: np.ndarray) -> str:
+    if abs(r.recomputed / r.published - 1) < DENSITY_MATCH:
+        return "match"
+    persons = r.published * areas
+    if np.any((np.abs(persons - np.round(persons)) < 0.01) & (np.round(persons) != r.einwohner)) \
+            and r.published != round(r.published):
+        return "population base"
+    implied = r.einwohner / r.published
+    if np.any((implied >= areas - 1e-9) & (implied < areas + 0.01)):
+        return "area base"
+    if np.min(np.abs(implied / areas - 1)) > BOUNDARY:
+        return "boundary change"
+    return "base unknown"

@@ -18,7 +18,7 @@ from evalkit.acquire.observations import load_observations
 from evalkit.acquire.sources import Registry, load_registry
 from evalkit.fileio import write_table
 from evalkit.indicators.catalogue import Catalogue, load_catalogue
-from evalkit.indicators.checks import classify_mismatch, published_share_check
+from evalkit.indicators.checks import classify_mismatch, published_density_check, published_share_check
 from evalkit.indicators.engine import compute_indicators
 from evalkit.paths import Project
 
@@ -52,6 +52,7 @@ class Results:
     indicators: pd.DataFrame
     share_check: pd.DataFrame
     legacy_check: pd.DataFrame
+    density_check: pd.DataFrame
 
 
 def compute(project: Project, inputs: Inputs | None = None) -> Results:
@@ -62,7 +63,8 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     check = published_share_check(table, inputs.observations, inputs.catalogue)
     check["class"] = classify_mismatch(check)
     legacy = legacy_comparison(project, inputs, table)
-    return Results(table, check, legacy)
+    density = published_density_check(table, inputs.observations)
+    return Results(table, check, legacy, density)
 
 
 def legacy_comparison(project: Project, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
@@ -83,6 +85,7 @@ def write_results(project: Project, results: Results) -> list[Path]:
         project.indicators_csv: results.indicators,
         project.processed / "share_check.csv": results.share_check,
         project.processed / "legacy_check.csv": results.legacy_check,
+        project.processed / "density_check.csv": results.density_check,
     }
     for path, df in out.items():
         write_table(path, df)
