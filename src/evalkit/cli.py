@@ -69,7 +69,8 @@ def cmd_run(args) -> int:
 
     project = _project(args)
     cycles = None if args.all else args.cycle
-    report = run_cycles(project, cycles, jobs=args.jobs, force=args.force, progress=not args.no_progress)
+    report = run_cycles(project, cycles, jobs=args.jobs, force=args.force, progress=not args.no_progress,
+                        kernel_mode=args.kernels, timeout=args.timeout)
     return 0 if report.ok else 1
 
 
@@ -140,6 +141,12 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
         sp.add_argument("--force", action="store_true", help="re-execute even when nothing changed")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.add_argument("--kernels", choices=["audited", "fresh"], default=None,
+                        help="audited (default): a warm kernel reused only while its global state is provably "
+                             "unchanged; fresh: a new kernel per notebook ($EVALKIT_KERNELS)")
+        sp.add_argument("--timeout", type=float, default=None,
+                        help="seconds a cell may run before the notebook fails (default 600, "
+                             "$EVALKIT_CELL_TIMEOUT)")
         sp.set_defaults(all=all_default, cycle=None)
 
     f = sub.add_parser("fetch", help="download (or copy from a mirror) every source into data/raw/")

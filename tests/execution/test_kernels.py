@@ -1,58 +1,133 @@
-"""Warm kernels: one kernel and client per worker, reused, with nothing left over from the previous notebook."""
+"""Kernels: no notebook sees another's state, a dying kernel or a runaway cell ends with a named error in time."""
 
-import nbformat
-import papermill as pm
+import json
+import time
+
+import jupytext
 import pytest
 
-from evalkit.execution import kernels
+from evalkit.errors import NotebookError
+from evalkit.execution import kernels, runner
+
+PRELOAD = ["numpy", "pandas", "matplotlib.pyplot", "evalkit.publish.fmt"]
+PROBE = """
+import json, os, random, sys, warnings
+import matplotlib, matplotlib.pyplot as plt, numpy as np, pandas as pd
+import evalkit.publish.fmt as fmt
+print(json.dumps({"rc": matplotlib.rcParams["lines.linewidth"], "pd": pd.get_option("display.max_rows"),
+                  "path": sys.path[-3:], "warn": len(warnings.filters), "np": float(np.random.random()),
+                  "random": random.random(), "env": os.environ.get("EVALKIT_LEAK"), "cwd": os.getcwd(),
+                  "de": fmt.de(1234.5, 1), "figs": plt.get_fignums(), "leak": "leak" in globals()}))
+"""
+CHANGES = {
+    "rcParams": "import matplotlib; matplotlib.rcParams['lines.linewidth'] = 7",
+    "pandas option": "import pandas as pd; pd.set_option('display.max_rows', 3)",
+    "sys.path": "import sys; sys.path.append('/leak')",
+    "warning filter": "import warnings; warnings.simplefilter('ignore')",
+    "numpy random stream": "import numpy as np; np.random.seed(1); np.random.random(5)",
+    "python random stream": "import random; random.seed(7)",
+    "environment": "import os; os.environ['EVALKIT_LEAK'] = '1'",
+    "working folder": "import os; os.chdir('/')",
+    "monkeypatched evalkit function": "import evalkit.publish.fmt as f; f.de = lambda *a, **k: 'gefälscht'",
+    "monkeypatched library function": "import pandas as pd; pd.read_csv = None",
+    "variable": "leak = 41",
+}
 
 
-def notebook(*sources):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
+def template(tmp_path, name, *cells):
+    path = tmp_path / f"{name}.py"
+    body = "\n\n".join(f"# %%\n{c}" for c in cells)
+    header = ("# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n"
+              "#     name: python3\n# ---\n\n")
+    path.write_text(header + '# %% tags=["parameters"]\nproject_root = None\n\n' + body + "\n", encoding="utf-8")
+    return path
 
 
-def run(nb, tmp_path):
-    extra, started = kernels.warm_kernel()
-    out = pm.execute_notebook(nb, str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False, **extra)
-    return out, extra, started
+def run(tmp_path, path, name="nb"):
+    """One notebook through the runner's own execute(), in its own staging folder."""
+    staging = tmp_path / "staging" / name
+    staging.mkdir(parents=True, exist_ok=True)
+    task = runner.Task(2022, path.stem, f"{path.stem}.ipynb", {"project_root": None}, {})
+    timing = runner.execute(task, path, staging, {})
+    nb = jupytext.read(staging / f"{path.stem}.ipynb", fmt="ipynb")
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    return timing, text
 
 
-def stdout(out, i):
-    return "".join(o.get("text", "") for o in out.cells[i].outputs)
+def probe(tmp_path):
+    timing, text = run(tmp_path, template(tmp_path, "probe", PROBE), "probe")
+    values = json.loads(text.strip().splitlines()[-1])
+    values["cwd"] = values["cwd"].rsplit("/", 1)[-1]  # each notebook runs in its own staging folder
+    return timing, values
 
 
 @pytest.fixture
-def fresh_worker(tmp_path, monkeypatch):
-    monkeypatch.delenv("EVALKIT_FRESH_KERNELS", raising=False)
-    kernels._STATE.update(km=None, kc=None, cwd=str(tmp_path))
-    yield
-    if kernels._STATE["km"] is not None:
-        kernels._STATE["kc"].stop_channels()
-        kernels._STATE["km"].shutdown_kernel(now=True)
-    kernels._STATE.update(km=None, kc=None, cwd=None)
+def session(request):
+    mode, timeout = getattr(request, "param", ("audited", 30.0))
+    s = kernels.KernelSession(mode, PRELOAD, timeout)
+    kernels._SESSION["session"] = s
+    yield s
+    s.close()
+    kernels._SESSION["session"] = None
 
 
-def test_kernel_is_reused_and_namespace_cleared(tmp_path, fresh_worker):
-    first, extra1, started1 = run(notebook("import os\nleak = 41\nprint(os.getpid())"), tmp_path)
-    second, extra2, started2 = run(notebook("print('leak' in globals(), 'os' in globals())\nimport os\n"
-                                            "print(os.getpid())"), tmp_path)
-    assert started1 > 0 and started2 == 0  # the second notebook started no kernel
-    assert extra1["km"] is extra2["km"] and extra1["kc"] is extra2["kc"]
-    assert stdout(second, 0).split() == ["False", "False", stdout(first, 0).strip()]  # same process, clean slate
+def test_no_notebook_sees_another_notebooks_state(tmp_path, session):
+    first, reference = probe(tmp_path)  # what a notebook sees on a new kernel
+    assert first["reused"] is False and first["kernel"] > 0
+    assert reference["cwd"] == "probe" and reference["de"] == "1.234,5" and reference["leak"] is False
+    for kind, change in CHANGES.items():
+        run(tmp_path, template(tmp_path, "change", change), "change")
+        timing, seen = probe(tmp_path)
+        assert seen == reference, f"after a notebook changed the {kind}, the next one saw {seen}"
+        if kind not in ("numpy random stream", "python random stream", "working folder", "variable"):
+            assert timing["replaced"], f"{kind}: the kernel should have been replaced"
+    # and a notebook that changes nothing leaves the kernel warm
+    run(tmp_path, template(tmp_path, "harmless", "x = sum(range(10))"), "harmless")
+    timing, seen = probe(tmp_path)
+    assert seen == reference and timing["reused"] is True and timing["kernel"] == 0
 
 
-def test_error_in_one_notebook_does_not_spoil_the_next(tmp_path, fresh_worker):
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        run(notebook("x = 1", "1 / 0", "print('never')"), tmp_path)
-    assert e.value.ename == "ZeroDivisionError"
-    out, _, started = run(notebook("print(2 * 21)"), tmp_path)
-    assert started == 0 and stdout(out, 0).strip() == "42"
+@pytest.mark.parametrize("session", [("fresh", 30.0)], indirect=True)
+def test_fresh_mode_starts_a_kernel_per_notebook(tmp_path, session):
+    _, reference = probe(tmp_path)
+    run(tmp_path, template(tmp_path, "change", CHANGES["environment"], CHANGES["rcParams"]), "change")
+    timing, seen = probe(tmp_path)
+    random = ("np", "random")  # a new kernel seeds its random streams from os.urandom
+    assert {k: v for k, v in seen.items() if k not in random} == {k: v for k, v in reference.items() if k not in random}
+    assert timing["reused"] is False
 
 
-def test_dead_kernel_is_replaced(tmp_path, fresh_worker):
-    run(notebook("pass"), tmp_path)
-    kernels._STATE["km"].shutdown_kernel(now=True)
-    out, extra, started = run(notebook("print('wieder da')"), tmp_path)
-    assert started > 0 and stdout(out, 0).strip() == "wieder da" and extra["km"].is_alive()
+@pytest.mark.parametrize("session", [("audited", 30.0), ("fresh", 30.0)], indirect=True)
+def test_a_dying_kernel_ends_the_notebook_with_a_named_error(tmp_path, session):
+    path = template(tmp_path, "dies", "import os\nos._exit(1)", "print('never')")
+    t0 = time.monotonic()
+    with pytest.raises(NotebookError, match=r"cycle 2022, notebook dies .*kernel died"):
+        run(tmp_path, path, "dies")
+    assert time.monotonic() - t0 < 30
+    timing, seen = probe(tmp_path)  # the worker goes on with a new kernel
+    assert seen["leak"] is False
+
+
+@pytest.mark.parametrize("session", [("audited", 3.0), ("fresh", 3.0)], indirect=True)
+def test_a_runaway_cell_is_stopped_at_the_timeout(tmp_path, session):
+    path = template(tmp_path, "sleeps", "import time\ntime.sleep(120)")
+    t0 = time.monotonic()
+    with pytest.raises(NotebookError, match=r"notebook sleeps .*longer than the timeout of 3 s"):
+        run(tmp_path, path, "sleeps")
+    assert time.monotonic() - t0 < 30
+    _, seen = probe(tmp_path)
+    assert seen["leak"] is False
+
+
+def test_error_in_one_notebook_does_not_spoil_the_next(tmp_path, session):
+    with pytest.raises(NotebookError, match="ZeroDivisionError"):
+        run(tmp_path, template(tmp_path, "fails", "leak = 1", "1 / 0"), "fails")
+    _, seen = probe(tmp_path)
+    assert seen["leak"] is False
+
+
+def test_template_imports_are_found():
+    from pathlib import Path
+
+    names = kernels.template_imports(sorted(Path(runner.__file__).parents[3].joinpath("notebooks").glob("*.py")))
+    assert {"pandas", "evalkit.publish.report", "evalkit.cycles.context"} <= set(names)

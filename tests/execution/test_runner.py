@@ -8,7 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evalkit.execution.runner import run_cycles
+from evalkit.errors import EvalkitError
+from evalkit.execution.runner import cycle_problems, run_cycles, run_lock
 from evalkit.execution.verify import verify_cycle
 from evalkit.fileio import sha256_file
 from evalkit.paths import Project
@@ -76,7 +77,7 @@ def test_key_figures_are_the_indicator_table(built_project):
 
 def test_warm_rerun_starts_no_kernel(built_copy):
     report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
-    assert report.executed == [] and len(report.reused) >= 80 and report.ok
+    assert report.executed == [] and len(report.reused) == 4 * 23 and report.ok
 
 
 def test_changed_params_rerun_only_that_cycle(built_copy):
@@ -88,17 +89,111 @@ def test_changed_params_rerun_only_that_cycle(built_copy):
     assert not any(x.startswith("2018/") for x in report.reused)
 
 
-def test_failing_notebook_is_reported_and_last_good_copy_kept(built_copy):
+def test_failing_notebook_keeps_the_whole_previous_cycle(built_copy):
+    """One notebook fails, another changed: the cycle stays as it was, manifest and all (no false tampering)."""
     tpl = built_copy / "notebooks/datenqualitaet.py"
     tpl.write_text(tpl.read_text(encoding="utf-8") + '\n# %%\nraise ValueError("kaputt")\n', encoding="utf-8")
-    good = (built_copy / "reports/2022/datenqualitaet.ipynb").read_bytes()
-    manifest = (built_copy / "reports/2022/manifest.json").read_bytes()
+    other = built_copy / "notebooks/uebersicht.py"
+    other.write_text(other.read_text(encoding="utf-8") + '\n# %%\nprint("geändert")\n', encoding="utf-8")
+    cdir = built_copy / "reports/2022"
+    before = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     r = cli(built_copy, "run", "--cycle", "2022", "--no-progress")
     assert r.returncode == 1
     assert "cycle 2022, notebook datenqualitaet" in r.stderr + r.stdout
     assert "raised ValueError: kaputt" in r.stderr + r.stdout
-    assert (built_copy / "reports/2022/datenqualitaet.ipynb").read_bytes() == good
-    assert (built_copy / "reports/2022/manifest.json").read_bytes() == manifest
+    after = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
+    assert after == before  # uebersicht ran fine but is not promoted into a cycle that is not complete
+    assert cycle_problems(cdir) == []
+    log = built_copy / "reports/.kernels.log"
+    assert log.is_file() and str(log) in r.stderr  # the kernel log survives a failure
+    assert not (built_copy / "reports/.staging").exists()
+
+
+def test_a_second_run_at_the_same_time_is_refused(built_copy):
+    project = Project(built_copy)
+    with run_lock(project):
+        with pytest.raises(EvalkitError, match="another evalkit run is working on this project"):
+            run_cycles(project, ["2022"], progress=False, log=quiet)
+        r = cli(built_copy, "run", "--cycle", "2022", "--no-progress")
+        assert r.returncode == 2 and "another evalkit run" in r.stderr
+    assert run_cycles(project, ["2022"], progress=False, log=quiet).ok  # released afterwards
+
+
+def cmdline(p) -> str:
+    import psutil
+
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:  # gone, or a zombie waiting to be reaped
+        return ""
+
+
+def running(p) -> bool:
+    import psutil
+
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_killed_run_leaves_complete_cycles_and_no_processes(built_copy):
+    import signal
+    import time
+
+    import psutil
+
+    cycles = {c: {f.relative_to(built_copy / "reports" / c): f.read_bytes()
+                  for f in sorted((built_copy / "reports" / c).rglob("*")) if f.is_file()} for c in CYCLES}
+    proc = subprocess.Popen([sys.executable, "-m", "evalkit", "--root", str(built_copy), "run", "--all", "--force",
+                             "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staging = built_copy / "reports/.staging"
+    deadline, children = time.monotonic() + 120, []
+    while time.monotonic() < deadline:  # wait until both workers run kernels and some notebooks are done
+        children = psutil.Process(proc.pid).children(recursive=True)
+        kernels = [p for p in children if "ipykernel_launcher" in cmdline(p)]
+        if len(kernels) >= 2:
+            time.sleep(3)  # a few notebooks further
+            children = psutil.Process(proc.pid).children(recursive=True)
+            break
+        time.sleep(0.2)
+    assert len(kernels) >= 2, "the run should have workers and kernels by now"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (alive := [p for p in children if running(p)]):
+        time.sleep(0.2)
+    assert not alive, f"orphans: {[cmdline(p)[:80] for p in alive]}"
+    for c, files in cycles.items():
+        cdir = built_copy / "reports" / c
+        assert {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()} == files, c
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.executed == [] and report.ok and not staging.exists()
+
+
+def test_a_cycle_that_no_longer_matches_its_manifest_is_re_executed(built_copy):
+    nb = built_copy / "reports/2020/trends.ipynb"
+    nb.write_bytes(nb.read_bytes().replace(b"Abstand", b"Abst.", 1))
+    messages = []
+    report = run_cycles(Project(built_copy), None, progress=False, log=messages.append)
+    assert sorted(report.executed) == sorted(x for x in report.executed if x.startswith("2020/"))
+    assert len(report.executed) == 23 and any("cycle 2020 does not match its manifest" in m for m in messages)
+    assert cycle_problems(built_copy / "reports/2020") == []
+
+
+def test_results_do_not_depend_on_the_order_of_notebooks(built_project, fetched_project, tmp_path):
+    import shutil
+
+    root = tmp_path / "reversed"
+    shutil.copytree(fetched_project, root)
+    report = run_cycles(Project(root), ["2022"], jobs=1, progress=False, log=quiet,
+                        order=lambda work: list(reversed(work)))
+    assert report.ok and report.executed[0].endswith("planungsraum-West.ipynb")
+    mine = sorted((root / "reports/2022").rglob("tabellen/*.csv")) + sorted((root / "reports/2022").glob("downloads/*"))
+    assert len(mine) > 20
+    for f in mine:
+        rel = f.relative_to(root)
+        assert f.read_bytes() == (built_project / rel).read_bytes(), rel
 
 
 def test_bad_params_stop_before_any_notebook_and_keep_site(built_copy):
@@ -112,19 +207,36 @@ def test_bad_params_stop_before_any_notebook_and_keep_site(built_copy):
 
 
 def test_verify_passes_untouched_and_fails_on_tampering(built_copy):
+    """The full verify path runs twice (untouched, tampered); the kinds of tampering are also unit-tested."""
     project = Project(built_copy)
     assert verify_cycle(project, 2022) == []
     t = built_copy / "reports/2022/tabellen/kennzahlen.csv"
     t.write_text(t.read_text(encoding="utf-8").replace("Kinder", "Kinner", 1), encoding="utf-8")
     raw = built_copy / "data/raw/api/sgb2.json"
     raw.write_bytes(raw.read_bytes().replace(b'"wert": "260"', b'"wert": "261"', 1))
-    problems = verify_cycle(project, 2022)
-    text = "\n".join(problems)
-    assert "output tabellen/kennzahlen.csv was changed after the run" in text
-    assert "input data/raw/api/sgb2.json differs from data/raw/MANIFEST.json" in text
-    assert "result reports/2022/tabellen/kennzahlen.csv differs from a fresh run" in text
     r = cli(built_copy, "verify", "--cycle", "2022")
     assert r.returncode == 1 and "does NOT reproduce" in r.stdout
+    assert "output tabellen/kennzahlen.csv was changed after the run" in r.stdout
+    assert "input data/raw/api/sgb2.json differs from data/raw/MANIFEST.json" in r.stdout
+    assert "result reports/2022/tabellen/kennzahlen.csv differs from a fresh run" in r.stdout
+
+
+def test_tampering_is_found_without_re_execution(built_copy):
+    from evalkit.execution.verify import compare_inputs, compare_outputs
+
+    project = Project(built_copy)
+    cdir = built_copy / "reports/2024"
+    manifest = json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))
+    assert compare_outputs(cdir, manifest) == [] and compare_inputs(project, manifest) == []
+    (cdir / "profile/stadtbezirk-3.ipynb").unlink()
+    nb = cdir / "uebersicht.ipynb"
+    nb.write_bytes(nb.read_bytes() + b" ")
+    areas = built_copy / "data/areas.csv"
+    areas.write_bytes(areas.read_bytes() + b"\n")
+    problems = compare_outputs(cdir, manifest) + compare_inputs(project, manifest)
+    assert "output profile/stadtbezirk-3.ipynb is missing" in problems
+    assert "output uebersicht.ipynb was changed after the run (sha256 differs from manifest.json)" in problems
+    assert "input data/areas.csv differs from the hash recorded for this cycle" in problems
 
 
 def test_two_builds_give_identical_result_tables(built_project, fetched_project, tmp_path):
@@ -168,7 +280,15 @@ def test_evaluation_tables_per_cycle(built_project):
         tr = pd.read_csv(d / "trends.csv")
         assert list(tr.columns) == ["indicator", "group", "slope", "lower", "upper", "period"]
         assert set(tr.group) == {"schwerpunkt", "uebrige", "abstand"}
-        assert (tr.lower <= tr.slope).all() and (tr.slope <= tr.upper).all()
+        assert (tr.lower < tr.upper).all()
+    # pinned on the real data, so that a silent change of the analyses shows
+    idx = pd.read_csv(built_project / "reports/2022/tabellen/bedarfsindex.csv", dtype={"area_code": str})
+    top = idx.sort_values("rank").head(3)
+    assert list(top.area_name) == ["Grünau-Mitte", "Grünau-Nord", "Volkmarsdorf"]
+    assert top["index"].round(4).tolist() == [1.6176, 1.5846, 1.5664]
+    tr = pd.read_csv(built_project / "reports/2022/tabellen/trends.csv").set_index(["indicator", "group", "period"])
+    assert tr.loc[("kinder_sgb2_quote", "abstand", "2020–2022"), "slope"] == pytest.approx(-1.976371, abs=1e-6)
+    assert tr.loc[("kinder_sgb2_quote", "uebrige", "2008–2019"), "slope"] == pytest.approx(-1.206993, abs=1e-6)
     nb = (built_project / "reports/2022/massnahmen.ipynb").read_text(encoding="utf-8")
     assert "evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
     assert "SYNTHETISCHE Zahlen" in nb

@@ -1,37 +1,98 @@
-"""One warm Jupyter kernel per runner worker, reused from one notebook to the next.
+"""Kernels for the runner's workers: every notebook starts from the same state, and no execution runs unbounded.
 
-Starting a kernel costs about a second and connecting a new client about 0.2 s (ZeroMQ's subscription
-handshake), against a few hundredths of a second for most of our cells. So each worker process keeps one
-kernel and one connected client, clears the namespace (`%reset -f`) before every notebook, and hands both
-to papermill through a small engine. Imported modules stay loaded; variables do not.
-EVALKIT_FRESH_KERNELS=1 falls back to papermill's default: a new kernel per notebook.
+Two modes (EVALKIT_KERNELS or `evalkit run --kernels`):
+
+- **audited** (default): a worker keeps one kernel, started with the templates' imports preloaded, and records a
+  fingerprint of the interpreter's global state (`kernel_state`). Before each notebook it clears the namespace
+  and compares the state with that fingerprint; the kernel is reused only when nothing differs, otherwise (and
+  after any failure) it is replaced by a new one. A notebook therefore sees exactly the state of a new kernel
+  with the same imports, whatever ran before it on that worker.
+- **fresh**: papermill's own engine, a new kernel for every notebook (what papermill, nbclient, jupyter-cache
+  and Quarto do). Slower; the reference the audited mode is tested against.
+
+Both use jupyter_client's *async* client, so nbclient's liveness check and cell timeout work: a kernel that dies
+raises DeadKernelError within seconds, and a cell that runs longer than the timeout (default 600 s, EVALKIT_CELL_
+TIMEOUT or `--timeout`) raises CellTimeoutError. Both become a NotebookError naming the notebook.
 """
 
 from __future__ import annotations
 
+import ast
+import ctypes
+import json
 import os
+import signal
 import time
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
-ENGINE = "evalkit-warm"
-# Clear the namespace, then freeze what survives (loaded modules) out of the garbage collector's sight: the
-# reset's full collection would otherwise walk every object of pandas, matplotlib … again, 0.25 s per notebook.
+ENGINE = "evalkit-audited"
+MODES = ("audited", "fresh")
+DEFAULT_TIMEOUT = 600.0
+STARTUP_TIMEOUT = 60.0
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
-_STATE: dict = {"km": None, "kc": None, "cwd": None}
+# Libraries initialise some things on first use (matplotlib's backend, PIL's image plugins, the CA-bundle
+# variables pyogrio and pyproj put into os.environ): do it once before the baseline, so that the first notebook's
+# figure or map does not count as a change of state.
+WARM_UP = """
+import io as _io, matplotlib.pyplot as _plt
+_fig = _plt.figure(); _fig.savefig(_io.BytesIO(), format="png"); _plt.close(_fig)
+try:
+    import geopandas as _gpd
+    _gpd.read_file(_io.BytesIO(b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                   b'"geometry": {"type": "Point", "coordinates": [12.37, 51.34]}}]}')).set_crs(4326).to_crs(25833)
+except ImportError:
+    pass
+"""
+
+
+def mode_from_env() -> str:
+    mode = os.environ.get("EVALKIT_KERNELS", "audited")
+    if os.environ.get("EVALKIT_FRESH_KERNELS"):
+        mode = "fresh"
+    return mode if mode in MODES else "audited"
+
+
+def timeout_from_env() -> float:
+    try:
+        return float(os.environ.get("EVALKIT_CELL_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def template_imports(templates: list[Path]) -> list[str]:
+    """The modules the templates import at top level: preloaded once per kernel, part of its baseline."""
+    import jupytext
+
+    names = set()
+    for path in templates:
+        for cell in jupytext.read(path).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.startswith("%")))
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    names |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names.add(node.module)
+                    names |= {f"{node.module}.{a.name}" for a in node.names}
+    return sorted(names)
 
 
 @lru_cache(maxsize=1)
 def _engine() -> str:
-    """Register the engine on first use: importing papermill costs half a second that a warm `evalkit run`
-    with nothing to execute should not pay."""
+    """Register the engine on first use (importing papermill costs half a second a no-op run should not pay)."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import Engine, papermill_engines
     from papermill.log import logger
 
-    class WarmKernelEngine(Engine):
-        """papermill's nbclient engine, but on a kernel and client it is given (papermill itself takes only
-        `km`, and nbclient would open a second client with the same session identity, which steals the
-        first's replies)."""
+    class AuditedKernelEngine(Engine):
+        """papermill's nbclient engine on a kernel and async client it is given (nbclient would otherwise open
+        a second client with the same session identity, which steals the first one's replies)."""
 
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
@@ -43,43 +104,156 @@ def _engine() -> str:
             client.kc = kc
             return client.execute()
 
-    papermill_engines.register(ENGINE, WarmKernelEngine)
+    papermill_engines.register(ENGINE, AuditedKernelEngine)
     return ENGINE
 
 
-def init_worker(log_path: str, cwd: str) -> None:
-    """Pool initialiser: kernels' own chatter goes to a log file, not the user's terminal."""
+@dataclass
+class Outcome:
+    """How one notebook's kernel was obtained: seconds spent starting one (0 if reused), and why a kernel was
+    replaced (empty if it was not)."""
+
+    startup: float = 0.0
+    reused: bool = False
+    replaced: list[str] = field(default_factory=list)
+
+
+class KernelSession:
+    """One worker's kernel: started, audited, reused or replaced; always shut down on close()."""
+
+    def __init__(self, mode: str = "audited", preload: list[str] = (), timeout: float = DEFAULT_TIMEOUT):
+        if mode not in MODES:
+            raise ValueError(f"unknown kernel mode {mode!r}")
+        self.mode, self.preload, self.timeout = mode, list(preload), timeout
+        self.km = self.kc = None
+
+    # -- the async client, driven on the thread's persistent loop (the one nbclient uses too) --
+    def _run(self, coro_fn, *args, **kw):
+        from jupyter_core.utils import run_sync
+
+        return run_sync(coro_fn)(*args, **kw)
+
+    def _execute_code(self, code: str, timeout: float) -> tuple[str, dict]:
+        out = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append("\n".join(msg["content"].get("traceback", [])))
+
+        reply = self._run(self.kc.execute_interactive, code, timeout=timeout, store_history=False,
+                          output_hook=hook, allow_stdin=False)
+        return "".join(out), reply["content"]
+
+    def _start(self, cwd: str) -> float:
+        from jupyter_client import AsyncKernelManager
+
+        t0 = time.perf_counter()
+        self.close()
+        km = AsyncKernelManager(kernel_name="python3")
+        self._run(km.start_kernel, cwd=cwd)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            self._run(kc.wait_for_ready, timeout=STARTUP_TIMEOUT)
+        except RuntimeError:
+            kc.stop_channels()
+            self._run(km.shutdown_kernel, now=True)
+            raise
+        self.km, self.kc = km, kc
+        imports = "".join(f"import {m}\n" for m in self.preload if _importable(m)) + WARM_UP
+        text, content = self._execute_code(
+            imports + RESET + "\n__import__('evalkit.execution.kernel_state', fromlist=['x']).baseline()\n",
+            STARTUP_TIMEOUT)
+        if content["status"] != "ok":
+            self.close()
+            raise RuntimeError(f"kernel preload failed: {content.get('ename')}: {content.get('evalue')}")
+        return time.perf_counter() - t0
+
+    def _alive(self) -> bool:
+        return self.km is not None and bool(self._run(_is_alive, self.km))
+
+    def prepare(self, cwd: str) -> tuple[dict, Outcome]:
+        """papermill keyword arguments for the next notebook, run in `cwd`, on a kernel in a clean state."""
+        if self.mode == "fresh":
+            return {"cwd": cwd}, Outcome()
+        outcome = Outcome()
+        if self._alive():
+            try:
+                text, content = self._execute_code(
+                    RESET + "\nprint(__import__('evalkit.execution.kernel_state', fromlist=['x']).audit("
+                    + repr(cwd) + "))", STARTUP_TIMEOUT)
+                verdict = json.loads(text.strip().splitlines()[-1]) if content["status"] == "ok" else \
+                    {"clean": False, "changed": [f"audit failed: {content.get('ename')}"]}
+            except (RuntimeError, TimeoutError, ValueError, IndexError) as e:
+                verdict = {"clean": False, "changed": [f"audit failed: {type(e).__name__}"]}
+            if verdict["clean"]:
+                outcome.reused = True
+                return {"engine_name": _engine(), "km": self.km, "kc": self.kc}, outcome
+            outcome.replaced = verdict["changed"]
+        elif self.km is not None:
+            outcome.replaced = ["kernel died"]
+        outcome.startup = self._start(cwd)
+        self._execute_code(RESET + "\n__import__('evalkit.execution.kernel_state', fromlist=['x']).audit("
+                           + repr(cwd) + ")", STARTUP_TIMEOUT)
+        return {"engine_name": _engine(), "km": self.km, "kc": self.kc}, outcome
+
+    def discard(self) -> None:
+        """After a failure the kernel's state is unknown (or it is still busy with a runaway cell): replace it."""
+        self.close()
+
+    def close(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None:
+            try:
+                self._run(self.km.shutdown_kernel, now=True)
+            except Exception:  # already gone
+                pass
+        self.km = self.kc = None
+
+
+async def _is_alive(km) -> bool:
+    return await km.is_alive()
+
+
+def _importable(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False  # `from x import name` where name is not a module
+
+
+# -- the worker process --------------------------------------------------------------------------------------
+
+_SESSION: dict = {"session": None}
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel sends this worker SIGKILL when the runner dies (even by kill -9), so no worker outlives
+    it; its kernels notice their parent is gone (ipykernel's parent poller) and exit too."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def init_worker(log_path: str, mode: str, preload: list[str], timeout: float) -> None:
+    """Pool initialiser: kernels' chatter goes to a log file (kept when anything fails), one session per worker."""
+    die_with_parent()
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
-    _STATE["cwd"] = cwd
+    _SESSION["session"] = KernelSession(mode, preload, timeout)
+    import atexit
+
+    atexit.register(_SESSION["session"].close)
 
 
-def warm_kernel() -> tuple[dict, float]:
-    """papermill keyword arguments for the next notebook, and the seconds spent starting a kernel (0 if reused)."""
-    if os.environ.get("EVALKIT_FRESH_KERNELS"):
-        return {}, 0.0
-    km, kc = _STATE["km"], _STATE["kc"]
-    if km is not None and km.is_alive():
-        reply = kc.execute_interactive(RESET, timeout=60, store_history=False, output_hook=lambda msg: None)
-        if reply["content"]["status"] == "ok":
-            return {"engine_name": _engine(), "km": km, "kc": kc}, 0.0
-    return _start()
-
-
-def _start() -> tuple[dict, float]:
-    from multiprocessing import util
-
-    from jupyter_client import KernelManager
-
-    t0 = time.perf_counter()
-    if _STATE["km"] is not None:  # died or could not be reset: replace it
-        _STATE["kc"].stop_channels()
-        _STATE["km"].shutdown_kernel(now=True)
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=_STATE["cwd"])
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
-    _STATE.update(km=km, kc=kc)
-    return {"engine_name": _engine(), "km": km, "kc": kc}, time.perf_counter() - t0
+def session() -> KernelSession:
+    if _SESSION["session"] is None:  # called outside a pool (tests, verify with one job)
+        _SESSION["session"] = KernelSession(mode_from_env(), (), timeout_from_env())
+    return _SESSION["session"]

@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +24,7 @@ from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
 from evalkit.errors import EvalkitError, NotebookError
 from evalkit.execution import kernels
-from evalkit.fileio import atomic_write_text, read_table
+from evalkit.fileio import atomic_write_text, read_table, sha256_file
 from evalkit.indicators.catalogue import load_catalogue
 from evalkit.paths import Project
 
@@ -98,49 +99,52 @@ def _now() -> str:
 
 
 def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict:
-    """Run one notebook (in a worker process); return its timings. Raises NotebookError on failure."""
+    """Run one notebook (in a worker process) in its staging folder; return its timings. Raises NotebookError
+    on any failure, naming cycle, notebook and cell; the worker's kernel is then replaced."""
     import jupytext
     import nbformat
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    session = kernels.session()
     nb = jupytext.read(template)
     out_nb = staging / Path(task.output).name
     params = dict(task.parameters, output_dir=str(staging / "tabellen"))
+    where = f"cycle {task.cycle}, notebook {task.template} → {task.output}"
     started = _now()
     t0 = time.perf_counter()
     try:
-        tk = time.perf_counter()
-        extra, _ = kernels.warm_kernel()
-        startup = time.perf_counter() - tk  # a new kernel, or the reset of the warm one
+        extra, outcome = session.prepare(str(staging))
         pm.execute_notebook(nb, str(out_nb), parameters=params, kernel_name="python3", progress_bar=False,
-                            log_output=False, cwd=str(staging), **extra)
+                            log_output=False, execution_timeout=session.timeout,
+                            start_timeout=kernels.STARTUP_TIMEOUT, **extra)
     except pm.PapermillExecutionError as e:
+        session.discard()
         raise NotebookError(f"cell {e.exec_count} (index {e.cell_index}) raised {e.ename}: {e.evalue}",
-                            file=f"cycle {task.cycle}, notebook {task.template} → {task.output}",
-                            expected="a notebook that runs to the end") from None
-    except Exception as e:  # kernel died, bad JSON …: still name cycle and notebook
-        raise NotebookError(f"{type(e).__name__}: {e}", file=f"cycle {task.cycle}, notebook {task.template}") from None
+                            file=where, expected="a notebook that runs to the end") from None
+    except CellTimeoutError:
+        session.discard()
+        raise NotebookError(f"a cell ran longer than the timeout of {session.timeout:g} s and was stopped",
+                            file=where, expected="cells that finish within EVALKIT_CELL_TIMEOUT / --timeout") from None
+    except DeadKernelError as e:
+        session.discard()
+        raise NotebookError(f"the kernel died ({e})", file=where,
+                            expected="a notebook that does not end its own kernel") from None
+    except Exception as e:  # kernel failed to start, bad JSON …: still name cycle and notebook
+        session.discard()
+        raise NotebookError(f"{type(e).__name__}: {e}", file=where) from None
     total = time.perf_counter() - t0
     executed = nbformat.read(out_nb, as_version=4)
-    kernel = startup + _kernel_startup(executed)
     _set_title(executed, task.title_vars)
     executed.metadata["evalkit"] = {
-        "cycle": task.cycle, "template": f"notebooks/{template.name}", "parameters": params,
-        "fingerprint": task.fingerprint, "started": started, "finished": _now(), **provenance,
+        "cycle": task.cycle, "template": f"notebooks/{template.name}",
+        "parameters": {k: v for k, v in params.items() if k not in ("project_root", "output_dir")},
+        "fingerprint": task.fingerprint, "started": started, "finished": _now(),
+        "kernel": {"mode": session.mode, "reused": outcome.reused}, **provenance,
     }
     nbformat.write(executed, out_nb)
-    return {"task": task.label, "total": total, "kernel": kernel}
-
-
-def _kernel_startup(nb) -> float:
-    """Seconds from the papermill run's start to its first cell: kernel start-up and connection."""
-    try:
-        start = datetime.fromisoformat(nb.metadata["papermill"]["start_time"])
-        first = min(datetime.fromisoformat(c.metadata["papermill"]["start_time"]) for c in nb.cells
-                    if c.metadata.get("papermill", {}).get("start_time"))
-        return max((first - start).total_seconds(), 0.0)
-    except (KeyError, ValueError, TypeError):
-        return float("nan")
+    return {"task": task.label, "total": total, "kernel": outcome.startup, "reused": outcome.reused,
+            "replaced": outcome.replaced}
 
 
 def _set_title(nb, values: dict) -> None:
@@ -180,7 +184,7 @@ def _download_worker(job: DownloadJob, table, restricted: set):
     try:
         pages.write_downloads(job.staging, job.params, table, restricted)
         return job.label, None, None
-    except (OSError, ValueError) as e:
+    except Exception as e:  # any failure is named, never a bare traceback from the pool
         return job.label, None, f"cycle {job.cycle}, downloads: {type(e).__name__}: {e}"
 
 
@@ -192,8 +196,21 @@ def _weight(job) -> int:
 
 
 def run_cycles(project: Project, only: list | None = None, jobs: int | None = None, force: bool = False,
-               progress: bool = True, log=print) -> RunReport:
-    """Validate every cycle's parameters, then execute what changed; write each cycle's manifest and pages."""
+               progress: bool = True, log=print, kernel_mode: str | None = None, timeout: float | None = None,
+               order=None) -> RunReport:
+    """Validate every cycle's parameters, then execute what changed. Each cycle with work is staged as a whole
+    (its current outputs plus the new ones, manifest and pages) and swapped into reports/ only when all of its
+    notebooks succeeded: a failed or interrupted run leaves the previous complete cycle in place.
+
+    One run at a time per project (a lock); what an interrupted run left behind is repaired first. `order`
+    (tests) reorders the notebooks handed to the pool."""
+    with run_lock(project):
+        repair(project, log)
+        return _run_cycles(project, only, jobs, force, progress, log, kernel_mode or kernels.mode_from_env(),
+                           timeout or kernels.timeout_from_env(), order)
+
+
+def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout, order) -> RunReport:
     from evalkit.publish import pages
 
     catalogue = load_catalogue(project.catalogue_file)
@@ -218,6 +235,10 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
     report = RunReport()
     todo = []
     states = {c: _read_state(project.reports / str(c)) for c in selected}
+    broken = {c: problems for c in selected if (problems := cycle_problems(project.reports / str(c)))}
+    for c, problems in sorted(broken.items()):
+        log(f"evalkit run: cycle {c} does not match its manifest ({problems[0]}); re-executing it whole")
+        states[c] = {}
     for t in tasks:
         p = selected[t.cycle]
         # of the compared cycle, notebooks use only its number and reference year
@@ -229,37 +250,92 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
             report.reused.append(t.label)
         else:
             todo.append(t)
-    log(f"evalkit run: {len(tasks)} notebooks in {len(selected)} cycle{'s' if len(selected) != 1 else ''}; "
-        f"{len(todo)} to execute, "
+    n = len(selected)
+    log(f"evalkit run: {len(tasks)} notebooks in {n} cycle{'s' if n != 1 else ''}; {len(todo)} to execute, "
         f"{len(report.reused)} unchanged (reused, no kernel started)")
-    staging_root = project.reports / ".staging"
+    staging_root = project.reports / STAGING
     restricted = {i.id for i in catalogue.indicators if i.restricted}
     # a cycle's downloads depend on exactly what its notebooks' fingerprints cover (table, params)
     downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads") for c, p in selected.items()
                  if force or any(t.cycle == c for t in todo) or not _downloads_present(project, p)]
-    if todo or downloads:
+    work_cycles = sorted({t.cycle for t in todo} | {j.cycle for j in downloads}
+                         | {c for c in selected if not (project.reports / str(c) / "manifest.json").is_file()})
+    log_file = project.reports / KERNEL_LOG
+    if work_cycles:
         provenance = {"inputs": inputs, **environment(project.root)}
         shutil.rmtree(staging_root, ignore_errors=True)
+        for c in work_cycles:  # the cycle as it stands: new outputs replace files in this copy
+            _copy_cycle(project.reports / str(c), staging_root / str(c) / CYCLE_COPY)
         work = []
         for t in todo:
-            st = staging_root / str(t.cycle) / t.output.replace("/", "__")
+            st = staging_root / str(t.cycle) / "tasks" / t.output.replace("/", "__")
             st.mkdir(parents=True)
             prov = dict(provenance, params_file=str(files[t.cycle].relative_to(project.root)))
             work.append((t, tpl[t.template], st, prov))
+        if order is not None:
+            work = order(work)
         jobs = max(1, jobs or os.cpu_count() or 1)
-        bar = _progress(len(work), progress)
-        staging_root.mkdir(parents=True, exist_ok=True)
-        ordered = sorted([*downloads, *work], key=_weight)
-        # spawned, not forked: a worker must not inherit the caller's event loops or ZeroMQ state (a test
-        # process or notebook that talked to a kernel before would share its epoll instance with the workers)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered)), mp_context=multiprocessing.get_context("spawn"),
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_text("", encoding="utf-8")
+        jobs_list = [*downloads, *(work if order is not None else sorted(work, key=_weight))]
+        if order is None:
+            jobs_list = sorted(jobs_list, key=_weight)
+        preload = kernels.template_imports(list(tpl.values())) if kernel_mode == "audited" else []
+        if jobs_list:
+            _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
+                          log_file, report, states, staging_root)
+        for c in work_cycles:
+            p = selected[c]
+            failed_here = [x for x in report.failed if x.startswith(f"{c}/")]
+            if failed_here:
+                log(f"evalkit run: cycle {c} keeps its previous complete outputs ({len(failed_here)} failed)")
+                continue
+            stage = staging_root / str(c) / CYCLE_COPY
+            for job in downloads:
+                if job.cycle == c:
+                    _move_files(job.staging / "downloads", stage / "downloads")
+            _write_state(stage, states[c])
+            pages.write_cycle_outputs(project, p, inputs, files[c], stage)
+            swap_dir(stage, project.reports / str(c))
+        shutil.rmtree(staging_root, ignore_errors=True)
+    pages.write_site_pages(project, catalogue)
+    if os.environ.get("EVALKIT_TIMING"):
+        for tm in report.timings:
+            log(f"kernel-startup {tm['task']} {tm['kernel']:.3f} s")
+            log(f"notebook-total {tm['task']} {tm['total']:.3f} s")
+    replaced = [tm for tm in report.timings if tm.get("replaced")]
+    reused = sum(1 for tm in report.timings if tm.get("reused"))
+    log(f"evalkit run: executed {len(report.executed)}, reused {len(report.reused)}, failed {len(report.failed)}"
+        + (f"; kernels ({kernel_mode}): {reused} notebooks on an audited warm kernel, {len(replaced)} replaced one"
+           if report.timings and kernel_mode == "audited" else ""))
+    for tm in replaced:
+        log(f"  kernel replaced before {tm['task']}: {'; '.join(tm['replaced'][:3])}")
+    if report.failed:
+        print("evalkit run: error: failing notebooks (their cycles keep their last complete outputs): "
+              + ", ".join(sorted(report.failed)) + f"; kernel log: {log_file}", file=sys.stderr)
+    elif log_file.exists():
+        log_file.unlink()
+    return report
+
+
+def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
+                  log_file, report, states, staging_root) -> None:
+    n_notebooks = sum(1 for j in jobs_list if not isinstance(j, DownloadJob))
+    bar = _progress(n_notebooks, progress)
+    # spawned, not forked: a worker must not inherit the caller's event loops or ZeroMQ state
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(jobs_list)), mp_context=multiprocessing.get_context("spawn"),
                                  initializer=kernels.init_worker,
-                                 initargs=(str(staging_root / "kernels.log"), str(project.root))) as pool:
+                                 initargs=(str(log_file), kernel_mode, preload, timeout)) as pool:
             futures = {(pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob)
-                        else pool.submit(_worker, j)): j for j in ordered}
+                        else pool.submit(_worker, j)): j for j in jobs_list}
             for fut in as_completed(futures):
                 job = futures[fut]
-                label, timing, error = fut.result()
+                try:
+                    label, timing, error = fut.result()
+                except Exception as e:  # a worker killed (memory), a pickling error …: name the job
+                    label = job.label if isinstance(job, DownloadJob) else job[0].label
+                    timing, error = None, f"{label}: the worker process failed ({type(e).__name__}: {e})"
                 if error:
                     report.failed.append(label)
                     bar.write(f"FAILED {error}")
@@ -269,33 +345,100 @@ def run_cycles(project: Project, only: list | None = None, jobs: int | None = No
                 if error:
                     continue
                 t, _, st, _ = job
-                _promote(st, project.reports / str(t.cycle), t.output)
+                _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
                 states[t.cycle][t.output] = t.fingerprint
                 report.executed.append(label)
                 report.timings.append(timing)
+    finally:
         bar.close()
-    for c, p in selected.items():
-        cdir = project.reports / str(c)
-        failed_here = [x for x in report.failed if x.startswith(f"{c}/")]
-        if not failed_here:
-            for job in downloads:
-                if job.cycle == c:
-                    _move_files(job.staging / "downloads", cdir / "downloads")
-        _write_state(cdir, states[c])
-        changed = any(x.startswith(f"{c}/") for x in report.executed) or any(j.cycle == c for j in downloads)
-        if not failed_here and (changed or not (cdir / "manifest.json").is_file() or force):
-            pages.write_cycle_outputs(project, p, inputs, files[c])
-    shutil.rmtree(staging_root, ignore_errors=True)
-    pages.write_site_pages(project, catalogue)
-    if os.environ.get("EVALKIT_TIMING"):
-        for tm in report.timings:
-            log(f"kernel-startup {tm['task']} {tm['kernel']:.3f} s")
-            log(f"notebook-total {tm['task']} {tm['total']:.3f} s")
-    log(f"evalkit run: executed {len(report.executed)}, reused {len(report.reused)}, failed {len(report.failed)}")
-    if report.failed:
-        print("evalkit run: error: failing notebooks (their last good copies stay in reports/): "
-              + ", ".join(sorted(report.failed)), file=sys.stderr)
-    return report
+
+
+STAGING = ".staging"
+CYCLE_COPY = "cycle"
+KERNEL_LOG = ".kernels.log"
+LOCK = ".lock"
+
+
+@contextmanager
+def run_lock(project: Project):
+    """One run per project at a time: a second one is refused, not interleaved (the lock dies with its
+    process, so a killed run never blocks the next)."""
+    import fcntl
+
+    project.reports.mkdir(parents=True, exist_ok=True)
+    path = project.reports / LOCK
+    with open(path, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise EvalkitError(f"another evalkit run is working on this project (process {holder})",
+                               file=path, expected="one run at a time; wait for it to finish") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def repair(project: Project, log=print) -> None:
+    """Undo what an interrupted run left: its staging folder, and a cycle caught between the two renames of a
+    swap (the complete old copy is put back)."""
+    if not project.reports.is_dir():
+        return
+    shutil.rmtree(project.reports / STAGING, ignore_errors=True)
+    for old in sorted(project.reports.glob("*" + OLD_SUFFIX)):
+        target = old.with_name(old.name[: -len(OLD_SUFFIX)])
+        if not target.exists():
+            log(f"evalkit run: restoring {target.name} from an interrupted run")
+            old.rename(target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def cycle_problems(cdir: Path) -> list[str]:
+    """Outputs that no longer match the cycle's manifest (an interrupted older version, a hand edit)."""
+    manifest = cdir / "manifest.json"
+    if not manifest.is_file():
+        return []
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
+    except (ValueError, KeyError):
+        return ["manifest.json is not readable"]
+    out = []
+    for o in listed:
+        f = cdir / o["path"]
+        if not f.is_file():
+            out.append(f"{o['path']} is missing")
+        elif f.stat().st_size != o["size"] or sha256_file(f) != o["sha256"]:
+            out.append(f"{o['path']} differs from its recorded hash")
+    return out
+
+
+OLD_SUFFIX = ".old"
+
+
+def swap_dir(new: Path, target: Path) -> None:
+    """Put a complete staged folder in place of the old one: two renames, the old copy deleted last."""
+    old = target.with_name(target.name + OLD_SUFFIX)
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _copy_cycle(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.tmp"))
+    else:
+        dst.mkdir(parents=True)
 
 
 def _progress(total: int, enabled: bool):
@@ -305,7 +448,7 @@ def _progress(total: int, enabled: bool):
 
 
 def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
-    """Move a successful run's notebook and tables into reports/<cycle>/."""
+    """Move a successful run's notebook and tables into the staged copy of its cycle."""
     target = cycle_dir / output
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging / Path(output).name, target)

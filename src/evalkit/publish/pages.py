@@ -79,9 +79,11 @@ def outputs(cdir: Path) -> list[dict]:
             for f in files]
 
 
-def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path) -> None:
-    """The cycle's manifest and its generated pages; the downloads are written beforehand by the runner."""
-    cdir = project.reports / str(p.cycle)
+def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path,
+                        cdir: Path | None = None) -> None:
+    """The cycle's manifest and its generated pages, into `cdir` (the runner's staged copy of the cycle, swapped
+    into reports/ as a whole); the downloads are written beforehand by the runner."""
+    cdir = cdir or project.reports / str(p.cycle)
     manifest = {
         "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,

@@ -44,7 +44,7 @@ def stage(project: Project, staging: Path) -> None:
     if not (project.reports / "indikatoren.qmd").is_file():
         raise SiteError("no executed reports to render", file=project.reports, expected="run `evalkit run --all` first")
     shutil.copytree(project.reports, staging / "reports",
-                    ignore=shutil.ignore_patterns(".staging", ".state.json", "*.tmp"))
+                    ignore=shutil.ignore_patterns(".*", "*.tmp", "*.old"))
 
 
 def render(staging: Path, renderer: str) -> None:
