@@ -2,7 +2,8 @@
 
 engine: the indicator engine on the real data and on synthetic cities with 10× and 100× the Ortsteile
         (each Ortsteil copied with a new code, keeping its Stadtbezirk and Planungsraum).
-build:  cold build (all cycles, all cores), warm rebuild, and the share of time spent starting kernels.
+build:  cold build (all cycles, all cores), warm rebuild, the share of time spent starting kernels, and audited
+        warm kernels against a fresh kernel per notebook.
 """
 
 from __future__ import annotations
@@ -91,12 +92,15 @@ def bench_build() -> None:
         cells = sum(float(line.split()[-2]) for line in out.splitlines() if line.startswith("notebook-total"))
         t_warm, _ = timed("run", "--all", "--no-progress")
         t_warm_build, _ = timed("build", "--no-progress")
+        t_fresh, _ = timed("run", "--all", "--force", "--no-progress", "--kernels", "fresh")
         cold = t_fetch + t_ind + t_run + t_site
         print(f"cold build: {cold:.1f} s (fetch {t_fetch:.1f}, indicators {t_ind:.1f}, run --all {t_run:.1f}, "
               f"site {t_site:.1f}) on {os.cpu_count()} cores")
         if cells:
             print(f"kernel start-up and reset: {kernel:.1f} s of {cells:.1f} s notebook time ({100 * kernel / cells:.0f} %)")
         print(f"warm run --all (nothing changed): {t_warm:.2f} s; warm full build: {t_warm_build:.1f} s")
+        print(f"run --all --force: audited warm kernels {t_run:.1f} s (the cold run above), fresh kernel per "
+              f"notebook {t_fresh:.1f} s")
 
 
 def main() -> None:

@@ -71,7 +71,9 @@ display(Markdown(
     + ". *truncation edge*: der neu berechnete Wert liegt weniger als 0,1 Punkte unter der veröffentlichten"
       " ganzen Zahl; der Nenner der Altersgruppe wird aus auf eine Nachkommastelle gerundeten Quoten geschätzt."
       " *published zero*: die Stadt veröffentlichte 0 trotz positiver Zählung (Quellfehler). *other*: übrige"
-      " Abweichungen, alle in den Jahren 2000–2008."))
+      " Abweichungen"
+    + (f", alle in den Jahren {miss.loc[miss['class'] == 'other', 'year'].min()}–"
+       f"{miss.loc[miss['class'] == 'other', 'year'].max()}." if (miss["class"] == "other").any() else ".")))
 other = miss[miss["class"] != "truncation edge"]
 view = pd.DataFrame({"Indikator": other["indicator"].map(ctx.name), "Ortsteil": other["area_name"],
                      "Jahr": other["year"], "neu berechnet": other["recomputed"], "veröffentlicht": other["published"],

@@ -72,9 +72,10 @@ sites = measures.load_sites(ctx.project.restricted)
 sc = analyses.scenario(ctx, idx)
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Standortliste der Schulsozialarbeit ist "
-        f"nicht öffentlich. Angenommen, die 43 von 67 Stellen an Grundschulen (Stand Januar 2021) würden der "
+        f"nicht öffentlich. Angenommen, die {sc['stated_posts']} von {sc['stated_total']} Stellen an Grundschulen "
+        f"(Stand {sc['stated_date']}) würden der "
         f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
-        f"erhielten die {sc['posts']} (43/67 davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
+        f"erhielten die {sc['posts']} ({sc['stated_posts']}/{sc['stated_total']} davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
         f"{len(sc['ortsteile'])} Ortsteile: {', '.join(names[c] for c in sc['ortsteile'])}. Dort leben "
         f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
         f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")

@@ -25,6 +25,7 @@ area_code = "2"
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
 from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
@@ -54,7 +55,7 @@ display(HTML(html_table(view, numeric={name, "Leipzig", "Veränderung"},
 #| echo: false
 ind = ctx.params.profile_indicators[0]
 s_area = report.series(ctx, ind, level, area_code)
-s_city = report.series(ctx, ind, "stadt", "14713000")
+s_city = report.series(ctx, ind, "stadt", CITY_CODE)
 fig = figures.trend_lines({name: s_area, "Leipzig": s_city}, ctx.name(ind), ctx.unit(ind))
 last = s_area.iloc[-1]
 figures.show(fig, caption=f"{ctx.name(ind)}: {name} und Leipzig (Band: 95-%-Konfidenzintervall).",

@@ -50,11 +50,7 @@ for ind in analyses.TREND_INDICATORS:
     display(Markdown(f"## {spec.name}"))
     series = {}
     for grp, label in (("schwerpunkt", "Schwerpunkträume"), ("uebrige", "übriges Stadtgebiet")):
-        part = s[s.group == grp]
-        from evalkit.indicators.intervals import wilson  # noqa: E402
-
-        lo, hi = wilson(part["numerator"], part["denominator"], 100)
-        series[label] = part.assign(lower=lo, upper=hi)
+        series[label] = s[s.group == grp]
     fig = figures.trend_lines(series, spec.name, spec.unit)
     figures.show(fig, caption=f"{spec.name}: Schwerpunkträume und übriges Stadtgebiet (Band: 95-%-Intervall; "
                               "gestrichelt: Planstart 2020).",

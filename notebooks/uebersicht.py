@@ -22,6 +22,7 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 #| echo: false
 from IPython.display import HTML, Markdown, display
 
+from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
 from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
@@ -62,7 +63,7 @@ if notes:
 # %%
 #| echo: false
 for ind in ctx.params.profile_indicators:
-    s = report.series(ctx, ind, "stadt", "14713000")
+    s = report.series(ctx, ind, "stadt", CITY_CODE)
     s = s[s.year >= 2008]
     fig = figures.trend_lines({"Leipzig": s}, ctx.name(ind), ctx.unit(ind))
     last = s.iloc[-1]

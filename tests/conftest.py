@@ -79,3 +79,14 @@ def built_copy(built_project, tmp_path) -> Path:
     root = tmp_path / "proj"
     shutil.copytree(built_project, root, symlinks=True)
     return root
+
+
+SLOW_FIXTURES = {"built_project", "built_copy"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on a fully built project (every cycle executed, ~1 min to build) and browser tests are `slow`;
+    `./tasks test -m "not slow"` is the developers' fast tier, CI runs everything."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

@@ -79,9 +79,6 @@ class Project:
         """Where notebooks opened in JupyterLab write their tables: never published, git-ignored."""
         return self.root / "scratch"
 
-    @property
-    def site(self) -> Path:
-        return self.root / "_site"
 
 
 def mirror_from_env(explicit: str | Path | None = None) -> Path | None:

@@ -80,3 +80,12 @@ def test_window_stability_and_reference_overlap():
     ref = pd.DataFrame({"list": ["X", "X"], "area_code": ["05", "00"], "area_name": ["a", "b"]})
     ov = reference_overlap(idx, ref)
     assert ov.set_index("area_code").top13.to_dict() == {"00": False, "05": True}
+
+
+def test_need_index_without_perturbations_has_no_stability():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero
+        idx = need_index(city(), {"a": 2022, "b": 2022}, {"a": 0.5, "b": 0.5}, perturbations=0, top=2)
+    assert idx["stability"].isna().all() and idx["top13"].sum() == 2

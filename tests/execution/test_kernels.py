@@ -131,3 +131,15 @@ def test_template_imports_are_found():
 
     names = kernels.template_imports(sorted(Path(runner.__file__).parents[3].joinpath("notebooks").glob("*.py")))
     assert {"pandas", "evalkit.publish.report", "evalkit.cycles.context"} <= set(names)
+
+
+def test_kernel_mode_and_timeout_from_the_environment(monkeypatch):
+    for var in ("EVALKIT_KERNELS", "EVALKIT_FRESH_KERNELS", "EVALKIT_CELL_TIMEOUT"):
+        monkeypatch.delenv(var, raising=False)
+    assert kernels.mode_from_env() == "audited" and kernels.timeout_from_env() == kernels.DEFAULT_TIMEOUT
+    monkeypatch.setenv("EVALKIT_FRESH_KERNELS", "1")
+    assert kernels.mode_from_env() == "fresh"
+    monkeypatch.delenv("EVALKIT_FRESH_KERNELS")
+    monkeypatch.setenv("EVALKIT_KERNELS", "fresh")
+    monkeypatch.setenv("EVALKIT_CELL_TIMEOUT", "12.5")
+    assert kernels.mode_from_env() == "fresh" and kernels.timeout_from_env() == 12.5

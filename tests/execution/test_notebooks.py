@@ -1,4 +1,4 @@
-"""Notebook templates: stored as text (jupytext) without outputs, each with a cell tagged `parameters`."""
+"""Notebook templates: stored as text (jupytext), each with a cell tagged `parameters`, narrating, not computing."""
 
 from pathlib import Path
 
@@ -19,7 +19,6 @@ def test_template_has_parameters_and_no_outputs(path):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     assert "project_root" in tagged[0].source and "output_dir" in tagged[0].source
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     assert nb.cells[0].cell_type == "raw" and "title:" in nb.cells[0].source
     # logic lives in the package: no long function definitions in notebooks
     for c in nb.cells:

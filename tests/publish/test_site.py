@@ -37,3 +37,32 @@ def test_failed_or_interrupted_build_keeps_last_site(built_copy, monkeypatch, fa
     after = {p.relative_to(built_copy).as_posix(): p.read_bytes() for p in (built_copy / "_site").rglob("*.html")}
     assert after == before
     assert not list(built_copy.glob(".site-staging-*"))
+
+
+def test_quarto_on_path_is_used_with_the_staged_project(built_copy, tmp_path, monkeypatch):
+    """A stand-in `quarto` records its command line and what it was handed, then writes a minimal site."""
+    import json
+    import os
+
+    record = tmp_path / "quarto-call.json"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text(f"""#!{os.sys.executable}
+import json, pathlib, sys
+staged = pathlib.Path(sys.argv[2])
+json.dump({{"argv": sys.argv[1:], "files": sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*")
+                                                 if p.is_file())}}, open({str(record)!r}, "w"))
+(staged / "_site").mkdir()
+(staged / "_site" / "index.html").write_text("<html lang='de'>quarto</html>")
+""")
+    (bin_dir / "quarto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    messages = []
+    res = site_mod.build_site(Project(built_copy), log=messages.append)
+    assert res.renderer == "quarto" and "renderer quarto" in messages[0]
+    call = json.loads(record.read_text())
+    assert call["argv"][0] == "render" and call["argv"][2] == "--no-execute"
+    assert "_quarto.yml" in call["files"] and "reports/2022/uebersicht.ipynb" in call["files"]
+    assert "reports/2022/manifest.json" in call["files"]
+    assert not any(f.startswith("notebooks/") or "/." in f or f.startswith(".") for f in call["files"])
+    assert (built_copy / "_site/index.html").read_text() == "<html lang='de'>quarto</html>"

@@ -11,6 +11,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

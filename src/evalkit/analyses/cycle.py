@@ -60,12 +60,23 @@ def school_file(ctx: Context):
     return ctx.project.raw / "facilities" / "schulen_2023.csv"
 
 
-def scenario(ctx: Context, index: pd.DataFrame, stated_posts: int = 43, stated_total: int = 67) -> dict:
-    """The 43 of 67 Grundschul posts, scaled to the located municipal Grundschulen, down the need ranking."""
+def stated_school_posts(ctx: Context, school_type: str = "Grundschule") -> pd.Series:
+    """The latest stated count of Schulsozialarbeit at a school type, with its total and date (measures.csv)."""
+    reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
+    rows = reg[(reg["measure"] == "Schulsozialarbeit") & (reg["school_type"] == school_type) & reg["total"].notna()]
+    return rows.sort_values("date").iloc[-1]
+
+
+def scenario(ctx: Context, index: pd.DataFrame) -> dict:
+    """The stated Grundschul posts (43 of 67 in January 2021), scaled to the located municipal Grundschulen,
+    given down the need ranking."""
+    stated = stated_school_posts(ctx)
+    stated_posts, stated_total = int(stated["count"]), int(stated["total"])
     schools = measures.located_schools(school_file(ctx))
     posts = round(stated_posts / stated_total * len(schools))
     res = measures.allocation_scenario(schools, index, posts, children_in_poverty(ctx))
-    res.update(posts=posts, located=len(schools))
+    res.update(posts=posts, located=len(schools), stated_posts=stated_posts, stated_total=stated_total,
+               stated_date=str(stated["date"]))
     return res
 
 

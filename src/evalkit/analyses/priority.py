@@ -98,7 +98,9 @@ def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, fl
     out["rank"] = rank.reindex(out.index).astype("Int64")
     out["need_class"] = classify(idx).reindex(out.index).fillna(FLAGGED)
     out["top13"] = out.index.isin(chosen)
-    out["stability"] = (hits / perturbations).reindex(out.index).fillna(0.0).round(4)  # flagged: never ranked
+    # share of weight draws that keep the Ortsteil in the top group; undefined (NaN) without draws
+    stability = hits / perturbations if perturbations > 0 else pd.Series(np.nan, index=hits.index)
+    out["stability"] = stability.reindex(out.index).fillna(0.0 if perturbations > 0 else np.nan).round(4)
     return out.reset_index(drop=True).sort_values("area_code").reset_index(drop=True)[COLUMNS]
 
 

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from evalkit.indicators.intervals import wilson
+
 PLAN_START = 2020
-GROUPS = {"schwerpunkt": "Schwerpunkträume", "uebrige": "übriges Stadtgebiet", "abstand": "Abstand"}
 COLUMNS = ["indicator", "group", "slope", "lower", "upper", "period"]
 
 
@@ -24,6 +25,7 @@ def group_series(table: pd.DataFrame, indicator: str, members: set, until: int) 
     t["group"] = np.where(t["area_code"].isin(members), "schwerpunkt", "uebrige")
     g = t.groupby(["group", "year"], as_index=False)[["numerator", "denominator"]].sum()
     g["value"] = 100 * g["numerator"] / g["denominator"]
+    g["lower"], g["upper"] = wilson(g["numerator"], g["denominator"], 100)
     return g
 
 

@@ -14,8 +14,6 @@ JQ = "einwohner_nach_alter:Jugendquote"
 AQ = "einwohner_nach_alter:Altenquote"
 DA = "einwohner_nach_alter:Durchschnittsalter"
 AREA = "flaechennutzung:Gesamtfläche"
-DERIVED = ("einwohner_unter15", "einwohner_15_65", "einwohner_ab65", "einwohner_unter65", "alterssumme",
-           "flaeche_km2")
 
 
 def ortsteil_quantities(obs: pd.DataFrame) -> pd.DataFrame:
