@@ -25,6 +25,7 @@ from IPython.display import HTML, Markdown, display
 
 from evalkit.cycles.context import load_context, save_table
 from evalkit.fileio import read_table
+from evalkit.indicators.checks import match_rates
 from evalkit.publish import report
 from evalkit.publish.fmt import de, html_table
 
@@ -55,11 +56,12 @@ display(HTML(html_table(view, formats={c: (lambda v: de(v, 0)) for c in view.col
 
 # %%
 #| echo: false
-rates = check.groupby("indicator").agg(geprueft=("match", "size"), gleich=("match", "sum")).reset_index()
-rates["Übereinstimmung"] = 100 * rates["gleich"] / rates["geprueft"]
-save_table(ctx, rates, "anteilspruefung.csv")
-view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": rates["geprueft"],
-                     "gleich": rates["gleich"], "Übereinstimmung (%)": rates["Übereinstimmung"]})
+rates = match_rates(check)
+save_table(ctx, rates.rename(columns={"indicator": "indikator", "published_as": "veroeffentlicht_als",
+                                      "checked": "geprueft", "matched": "gleich", "rate": "anteil_gleich"}),
+           "anteilspruefung.csv")
+view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": rates["checked"],
+                     "gleich": rates["matched"], "Übereinstimmung (%)": 100 * rates["rate"]})
 display(HTML(html_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),
                                        "Übereinstimmung (%)": lambda v: de(v, 1)},
                         caption="Neu berechnete gegen veröffentlichte Anteile (Ortsteile, alle Jahre)")))

@@ -102,3 +102,19 @@ def test_rerun_is_identical():
     a = compute_indicators(city(), AREAS, CAT).to_csv(index=False)
     b = compute_indicators(city().sample(frac=1, random_state=1), AREAS, CAT).to_csv(index=False)
     assert a == b
+
+
+def test_indicator_table_is_checked_on_read(fetched_project, tmp_path):
+    from evalkit.errors import DataError
+    from evalkit.indicators.engine import read_indicator_table
+
+    src = fetched_project / "data/processed/indicators.csv"
+    assert len(read_indicator_table(src)) > 20000
+    lines = src.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "indicators.csv"
+    bad.write_text("\n".join([lines[0], lines[1], lines[1], *lines[2:5]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="indicators.csv.*(unique|duplicate)"):
+        read_indicator_table(bad)
+    bad.write_text("\n".join([lines[0].replace("value", "wert"), *lines[1:5]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="indicators.csv"):
+        read_indicator_table(bad)

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
-from evalkit.errors import DataError
+from evalkit.validation import validate_frame
 
 HZE_FILE = "hze.csv"
 SOURCE = "restricted"
@@ -30,15 +29,8 @@ def hze_schema(areas: pd.DataFrame) -> pa.DataFrameSchema:
 
 def load_hze(path: Path, areas: pd.DataFrame) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"ot_code": str})
-    try:
-        return hze_schema(areas).validate(df, lazy=True)
-    except SchemaErrors as e:
-        f = e.failure_cases.iloc[0]
-        idx = f.get("index")
-        raise DataError(f"column {f['column']!r} fails {f['check']} with {str(f['failure_case'])!r}", file=path,
-                        record=None if pd.isna(idx) else f"line {int(idx) + 2}",
-                        expected="ot_code, year, hze_faelle (≥ 0), einwohner_unter21 (> 0), one row per "
-                                 "Ortsteil and year") from e
+    return validate_frame(hze_schema(areas), df, path, "ot_code, year, hze_faelle (≥ 0), einwohner_unter21 (> 0), "
+                                                       "one row per Ortsteil and year")
 
 
 def load_restricted_dir(folder: Path, areas: pd.DataFrame) -> pd.DataFrame | None:

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from evalkit.errors import DataError
+from evalkit.validation import validate_model
 
 
 class Source(BaseModel):
@@ -48,12 +49,8 @@ def load_registry(path: Path) -> Registry:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise DataError(f"cannot read the source registry: {e}", file=path) from e
-    try:
-        reg = Registry.model_validate(raw)
-    except ValidationError as e:
-        first = e.errors()[0]
-        raise DataError(first["msg"], file=path, record=".".join(map(str, first["loc"])),
-                        expected="a registry entry with id, kind, title, url, path, licence, licence_url, credit") from e
+    reg = validate_model(Registry, raw, path, "a registry entry with id, kind, title, url, path, licence, "
+                                              "licence_url, credit")
     ids = [s.id for s in reg.sources]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

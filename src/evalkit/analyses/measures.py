@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from evalkit.errors import DataError
+from evalkit.validation import validate_frame
 
 SCHOOL_TYPES = ["Grundschule", "Oberschule", "Gymnasium", "Foerderschule", "Berufsschule"]
 # the ids follow the city's school list (ASCII); the site shows the German words
@@ -95,14 +95,6 @@ def load_sites(folder: Path) -> pd.DataFrame | None:
     path = folder / SITE_FILE
     if not path.is_file():
         return None
-    from pandera.errors import SchemaErrors
 
     df = pd.read_csv(path, dtype={"ot_code": str, "school_id": str, "kita_id": str})
-    try:
-        return SITE_SCHEMA.validate(df, lazy=True)
-    except SchemaErrors as e:
-        f = e.failure_cases.iloc[0]
-        idx = f.get("index")
-        raise DataError(f"column {f['column']!r} fails {f['check']} with {str(f['failure_case'])!r}", file=path,
-                        record=None if pd.isna(idx) else f"line {int(idx) + 2}",
-                        expected="site, measure, school_id, kita_id, ot_code, start, end, vza") from e
+    return validate_frame(SITE_SCHEMA, df, path, "site, measure, school_id, kita_id, ot_code, start, end, vza")

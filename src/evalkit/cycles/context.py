@@ -12,9 +12,10 @@ import pandas as pd
 
 from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
-from evalkit.fileio import read_table, write_table
-from evalkit.indicators.catalogue import Catalogue, load_catalogue
 from evalkit.errors import ParamsError
+from evalkit.fileio import write_table
+from evalkit.indicators.catalogue import Catalogue, load_catalogue
+from evalkit.indicators.engine import read_indicator_table
 from evalkit.paths import Project, find_root
 
 
@@ -60,7 +61,7 @@ class Context:
 @lru_cache(maxsize=2)
 def _table(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """The indicator table, read once per kernel for as long as the file is unchanged (warm kernels reuse it)."""
-    return read_table(Path(path))
+    return read_indicator_table(Path(path))
 
 
 CYCLE_ENV = "EVALKIT_CYCLE"

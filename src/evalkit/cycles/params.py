@@ -7,10 +7,11 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from evalkit.errors import ParamsError
 from evalkit.indicators.catalogue import Catalogue
+from evalkit.validation import validate_model
 
 Level = Literal["ortsteil", "stadtbezirk", "planungsraum", "stadt"]
 
@@ -70,14 +71,8 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
         raise ParamsError(f"cannot read: {e}", file=path) from e
     if not isinstance(raw, dict):
         raise ParamsError("not a mapping of keys", file=path, expected="cycle, title, reference_year, …")
-    try:
-        p = CycleParams.model_validate(raw)
-    except ValidationError as e:
-        err = e.errors()[0]
-        key = ".".join(map(str, err["loc"]))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ParamsError(f"key {key!r}: {msg}", file=path,
-                          expected="the keys of evalkit.cycles.params.CycleParams (see params/cycle-2022.yaml)") from e
+    p = validate_model(CycleParams, raw, path, "the keys of evalkit.cycles.params.CycleParams (see "
+                                               "params/cycle-2022.yaml)", error=ParamsError)
     if f"cycle-{p.cycle}.yaml" != path.name:
         raise ParamsError(f"key 'cycle': {p.cycle} does not match the file name", file=path,
                           expected=f"cycle: {path.stem.split('-', 1)[1]}")

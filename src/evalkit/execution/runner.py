@@ -26,6 +26,7 @@ from evalkit.errors import EvalkitError, NotebookError
 from evalkit.execution import kernels
 from evalkit.fileio import atomic_write_text, read_table, sha256_file
 from evalkit.indicators.catalogue import load_catalogue
+from evalkit.indicators.engine import read_indicator_table
 from evalkit.paths import Project
 
 STATE = ".state.json"
@@ -216,7 +217,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     catalogue = load_catalogue(project.catalogue_file)
     if not project.indicators_csv.is_file():
         raise EvalkitError("no indicator table", file=project.indicators_csv, expected="run `evalkit indicators`")
-    table = read_table(project.indicators_csv)
+    table = read_indicator_table(project.indicators_csv)
     cycles = load_cycles(project.params, catalogue, table)  # all of them: a bad file stops everything
     if only:
         wanted = {int(c) for c in only}

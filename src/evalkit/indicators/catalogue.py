@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from evalkit.errors import DataError
+from evalkit.validation import validate_model
 
 Kind = Literal["count", "rate", "ratio", "mean", "survey"]
 
@@ -66,15 +67,17 @@ class Catalogue(BaseModel):
 def load_catalogue(path: Path) -> Catalogue:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        cat = Catalogue.model_validate(raw)
     except (OSError, yaml.YAMLError) as e:
         raise DataError(f"cannot read the indicator catalogue: {e}", file=path) from e
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = list(err["loc"])
-        record = raw["indicators"][loc[1]].get("id", loc[1]) if loc[:1] == ["indicators"] and len(loc) > 1 else None
-        raise DataError(f"{'.'.join(map(str, loc[2:] or loc))}: {err['msg']}", file=path, record=record,
-                        expected="an indicator as described at the top of data/indicators.yaml") from e
+
+    def record_of(loc):
+        if loc[:1] == ["indicators"] and len(loc) > 1 and isinstance(loc[1], int):
+            entry = raw["indicators"][loc[1]]
+            return entry.get("id", loc[1]) if isinstance(entry, dict) else loc[1]
+        return None
+
+    cat = validate_model(Catalogue, raw, path, "an indicator as described at the top of data/indicators.yaml",
+                         record_of)
     ids = cat.ids()
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

@@ -153,3 +153,36 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
         table[col] = table[col].astype(float).round(d)
     table["year"] = table["year"].astype(int)
     return table[COLUMNS].reset_index(drop=True)
+
+
+def indicator_schema():
+    """The main contract between the engine and everything after it (notebooks, pages, downloads)."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema(
+        {
+            "indicator": pa.Column(str),
+            "level": pa.Column(str, pa.Check.isin(list(LEVELS))),
+            "area_code": pa.Column(str),
+            "area_name": pa.Column(str),
+            "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
+            "numerator": pa.Column(float, nullable=True),
+            "denominator": pa.Column(float, nullable=True),
+            "value": pa.Column(float, nullable=True),
+            "lower": pa.Column(float, nullable=True),
+            "upper": pa.Column(float, nullable=True),
+        },
+        unique=["indicator", "level", "area_code", "year"], strict=True, ordered=True)
+
+
+def read_indicator_table(path) -> pd.DataFrame:
+    """data/processed/indicators.csv, checked against its schema (a hand-edited or truncated table is refused)."""
+    from evalkit.fileio import read_table
+    from evalkit.validation import validate_frame
+
+    try:
+        df = read_table(path)
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read the indicator table: {e}", file=path, expected="run `evalkit indicators`") from e
+    return validate_frame(indicator_schema(), df, path, "the columns and types of evalkit.indicators.engine.COLUMNS, "
+                                                        "one row per indicator, level, area and year")
