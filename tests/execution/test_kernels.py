@@ -67,7 +67,7 @@ def session(request):
     s = kernels.KernelSession(mode, PRELOAD, timeout)
     kernels._SESSION["session"] = s
     yield s
-    s.close()
+    s.shutdown()
     kernels._SESSION["session"] = None
 
 

@@ -126,6 +126,7 @@ class KernelSession:
             raise ValueError(f"unknown kernel mode {mode!r}")
         self.mode, self.preload, self.timeout = mode, list(preload), timeout
         self.km = self.kc = None
+        self._sockets = None
 
     # -- the async client, driven on the thread's persistent loop (the one nbclient uses too) --
     def _run(self, coro_fn, *args, **kw):
@@ -146,12 +147,17 @@ class KernelSession:
                           output_hook=hook, allow_stdin=False)
         return "".join(out), reply["content"]
 
-    def _start(self, cwd: str) -> float:
+    def _launch(self, cwd: str):
+        """A new kernel on Unix sockets in a private folder: no TCP port that two kernels starting at the same
+        moment could both pick (jupyter_client chooses free ports before the kernel binds them)."""
+        import tempfile
+
         from jupyter_client import AsyncKernelManager
 
-        t0 = time.perf_counter()
-        self.close()
-        km = AsyncKernelManager(kernel_name="python3")
+        if self._sockets is None:
+            self._sockets = tempfile.mkdtemp(prefix="evalkit-kernel-")
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                ip=os.path.join(self._sockets, f"k{os.getpid()}-{time.monotonic_ns()}"))
         self._run(km.start_kernel, cwd=cwd)
         kc = km.client()
         kc.start_channels()
@@ -159,8 +165,23 @@ class KernelSession:
             self._run(kc.wait_for_ready, timeout=STARTUP_TIMEOUT)
         except RuntimeError:
             kc.stop_channels()
-            self._run(km.shutdown_kernel, now=True)
+            try:
+                self._run(km.shutdown_kernel, now=True)
+            except Exception:  # already gone
+                pass
             raise
+        return km, kc
+
+    def _start(self, cwd: str) -> float:
+        t0 = time.perf_counter()
+        self.close()
+        for attempt in range(3):  # a kernel that dies while starting (a loaded machine) gets two more chances
+            try:
+                km, kc = self._launch(cwd)
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
         self.km, self.kc = km, kc
         imports = "".join(f"import {m}\n" for m in self.preload if _importable(m)) + WARM_UP
         text, content = self._execute_code(
@@ -202,6 +223,15 @@ class KernelSession:
     def discard(self) -> None:
         """After a failure the kernel's state is unknown (or it is still busy with a runaway cell): replace it."""
         self.close()
+
+    def shutdown(self) -> None:
+        """The worker is done: its kernel stops and the folder of its sockets goes."""
+        import shutil
+
+        self.close()
+        if self._sockets is not None:
+            shutil.rmtree(self._sockets, ignore_errors=True)
+            self._sockets = None
 
     def close(self) -> None:
         if self.kc is not None:
@@ -250,10 +280,13 @@ def init_worker(log_path: str, mode: str, preload: list[str], timeout: float) ->
     _SESSION["session"] = KernelSession(mode, preload, timeout)
     import atexit
 
-    atexit.register(_SESSION["session"].close)
+    atexit.register(_SESSION["session"].shutdown)
 
 
 def session() -> KernelSession:
-    if _SESSION["session"] is None:  # called outside a pool (tests, verify with one job)
+    if _SESSION["session"] is None:  # called outside a pool
+        import atexit
+
         _SESSION["session"] = KernelSession(mode_from_env(), (), timeout_from_env())
+        atexit.register(_SESSION["session"].shutdown)
     return _SESSION["session"]
