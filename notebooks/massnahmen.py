@@ -28,7 +28,7 @@ from evalkit.analyses import cycle as analyses
 from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import report
-from evalkit.publish.fmt import de, html_table
+from evalkit.publish.fmt import de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
@@ -76,7 +76,7 @@ text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Stan
         f"(Stand {sc['stated_date']}) würden der "
         f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
         f"erhielten die {sc['posts']} ({sc['stated_posts']}/{sc['stated_total']} davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
-        f"{len(sc['ortsteile'])} Ortsteile: {', '.join(names[c] for c in sc['ortsteile'])}. Dort leben "
+        f"{len(sc['ortsteile'])} Ortsteile: {', '.join(md(names[c]) for c in sc['ortsteile'])}. Dort leben "
         f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
         f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")
 save_table(ctx, sc["schools"], "szenario_grundschulen.csv")

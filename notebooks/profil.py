@@ -28,15 +28,15 @@ from IPython.display import HTML, Markdown, display
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
-from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
+from evalkit.publish.fmt import de, de_by_unit, html_table, md, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
 name = report.area_name(ctx, level, area_code)
 prof = report.profile_table(ctx, level, area_code)
 save_table(ctx, prof, f"profil-{level}-{area_code}.csv")
 m = report.members(ctx, level, area_code)
-display(Markdown(f"{report.LEVEL_DE[level]} **{name}** umfasst {len(m)} Ortsteile: "
-                 + ", ".join(m["ortsteil"]) + "."))
+display(Markdown(f"{report.LEVEL_DE[level]} **{md(name)}** umfasst {len(m)} Ortsteile: "
+                 + ", ".join(map(md, m["ortsteil"])) + "."))
 
 # %%
 #| echo: false

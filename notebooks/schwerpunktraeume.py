@@ -26,7 +26,7 @@ from IPython.display import HTML, Markdown, display
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, maps
-from evalkit.publish.fmt import de, html_table
+from evalkit.publish.fmt import de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 pp = ctx.params.priority
@@ -97,7 +97,7 @@ figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet
                           f"(Konzentration {de(pp.concentration, 0)}, Startwert {pp.seed}), in denen der Ortsteil "
                           "zu den 13 höchsten gehört.",
              alt="Balkendiagramm der Stabilität: " + ", ".join(
-                 f"{n} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
+                 f"{md(n)} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
 wide = win.pivot(index="area_code", columns="window", values="top13")
 wide = wide[wide.any(axis=1)]
 wv = pd.DataFrame({"Ortsteil": wide.index.map(names)})

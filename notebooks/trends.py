@@ -26,7 +26,7 @@ from evalkit.analyses import cycle as analyses
 from evalkit.analyses import trends
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, reading_aids
-from evalkit.publish.fmt import de
+from evalkit.publish.fmt import de, md
 
 ctx = load_context(project_root, cycle, output_dir)
 members = analyses.priority_members(ctx)
@@ -36,7 +36,7 @@ save_table(ctx, glm, "trends_logit.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 display(Markdown(
     "Als *Schwerpunkträume* gelten hier die 13 Ortsteile mit dem höchsten berechneten Bedarfsindex dieses Zyklus ("
-    + ", ".join(sorted(names[list(members)])) + "); die amtliche Liste ist nicht öffentlich. Beide Gruppen "
+    + ", ".join(map(md, sorted(names[list(members)]))) + "); die amtliche Liste ist nicht öffentlich. Beide Gruppen "
     "werden aus Zählungen gebildet (Zähler und Nenner summiert). Trends: Gerade je Zeitraum, in Prozentpunkten pro "
     "Jahr, Standardfehler nach Ortsteilen geclustert; 95-%-Intervalle. Der Abstand ist die Differenz der Anteile "
     "(Schwerpunkträume minus übriges Stadtgebiet); seine Veränderung ist die Wechselwirkung Jahr × Gruppe."))

@@ -36,5 +36,9 @@ class VerifyError(EvalkitError):
     """A re-executed cycle that does not reproduce its recorded results."""
 
 
+class DisclosureError(EvalkitError):
+    """Restricted data that would leave the package without disclosure control."""
+
+
 class SiteError(EvalkitError):
     """A site build that failed; the last good site stays in place."""

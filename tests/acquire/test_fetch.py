@@ -87,3 +87,70 @@ def test_edited_raw_file_is_detected(mirror, tmp_path):
     with open(tmp_path / "raw" / "api" / "sgb2.json", "ab") as f:
         f.write(b" ")
     assert verify_raw(tmp_path / "raw") == ["api/sgb2.json"]
+
+
+def mirror_copy(mirror: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "mirror"
+    shutil.copytree(mirror, copy)
+    return copy
+
+
+@pytest.mark.parametrize("garbage, message", [
+    (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "answered with an HTML page"),
+    (b'{"daten": [{"name": "Einw', "is not valid JSON"),
+    (b'{"daten": []}', "holds no records"),
+    (b"", "empty file"),
+])
+def test_garbage_from_a_source_never_replaces_good_data(mirror, tmp_path, garbage, message):
+    reg = load_registry(REPO / "data" / "sources.yaml")
+    raw = tmp_path / "raw"
+    fetch(reg, raw, mirror, log=lambda *_: None)
+    before = {p.relative_to(raw): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()}
+    bad = mirror_copy(mirror, tmp_path)
+    (bad / "api" / "sgb2.json").write_bytes(garbage)
+    with pytest.raises(FetchError, match=f"source 'sgb2'.*{message}|{message}.*sgb2"):
+        fetch(reg, raw, bad, log=lambda *_: None)
+    assert {p.relative_to(raw): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()} == before
+
+
+def test_html_page_over_http_is_refused(mirror, tmp_path):
+    """The live path: a server answering 200 with an error page for one source."""
+    bad = mirror_copy(mirror, tmp_path)
+    (bad / "geo" / "ortsteile.geojson").write_text("<html><body>Wartungsarbeiten</body></html>")
+    handler = functools.partial(Quiet, directory=str(bad))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        reg = load_registry(registry_pointing_at(f"http://127.0.0.1:{server.server_address[1]}", tmp_path))
+        with pytest.raises(FetchError, match="answered with an HTML page"):
+            fetch(reg, tmp_path / "raw", None, log=lambda *_: None)
+    finally:
+        server.shutdown()
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize("path", ["../../../x.json", "/etc/passwd", "api/../../x.json", ".hidden/x.json"])
+def test_attack_source_path_outside_raw_is_refused(tmp_path, path):
+    from evalkit.errors import DataError
+
+    raw = yaml.safe_load((REPO / "data" / "sources.yaml").read_text(encoding="utf-8"))
+    raw["sources"][0]["path"] = path
+    p = tmp_path / "sources.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataError, match="must stay inside data/raw/"):
+        load_registry(p)
+
+
+def test_attack_symlink_out_of_the_mirror_is_refused(mirror, tmp_path):
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"daten": [{"name": "x", "wert": "1", "jahr": "2020", "ortsteil": null, '
+                      '"stadtbezirk": null}]}')
+    bad = mirror_copy(mirror, tmp_path)
+    (bad / "api" / "sgb2.json").unlink()
+    (bad / "api" / "sgb2.json").symlink_to(secret)
+    reg = load_registry(REPO / "data" / "sources.yaml")
+    with pytest.raises(FetchError, match="leads outside the mirror"):
+        fetch(reg, tmp_path / "raw", bad, log=lambda *_: None)
+    assert not (tmp_path / "raw").exists()

@@ -62,3 +62,50 @@ def test_restricted_indicator_cannot_be_mapped(tmp_path):
     p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError, match="'hze_je_1000_u21' is restricted"):
         load_cycle(p, load_catalogue(REPO / "data/indicators.yaml"), (2000, 2024), {2020, 2022})
+
+
+def test_attack_restricted_indicator_in_the_need_index_weights(fetched_project, tmp_path):
+    """The issue's attack: hze.csv present and `hze_je_1000_u21: 0.3` in the weights of cycle 2024."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    (root / "data/restricted").mkdir()
+    synthetic_hze(AREAS, range(2018, 2024), seed=3).to_csv(root / "data/restricted/hze.csv", index=False)
+    build_indicators(Project(root))
+    p = root / "params/cycle-2024.yaml"
+    raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    raw["priority"] = {"weights": {"hze_je_1000_u21": 0.3, "kinder_sgb2_quote": 0.7}}
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "evalkit", "--root", str(root), "run", "--cycle", "2024",
+                        "--no-progress"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "key 'priority.weights': 'hze_je_1000_u21' is restricted" in r.stderr
+    assert not (root / "reports/2024/tabellen/bedarfsindex.csv").exists()
+
+
+def test_notebooks_see_public_indicators_only_and_tables_pass_the_gate(fetched_project, tmp_path):
+    from evalkit.analyses.cycle import hze_table
+    from evalkit.cycles.context import load_context, save_table
+    from evalkit.errors import DisclosureError
+
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    (root / "data/restricted").mkdir()
+    synthetic_hze(AREAS, [2021, 2022], seed=1).to_csv(root / "data/restricted/hze.csv", index=False)
+    build_indicators(Project(root))
+    assert "hze_je_1000_u21" in set(pd.read_csv(root / "data/processed/indicators.csv").indicator)
+    ctx = load_context(root, 2022, tmp_path / "out")
+    assert "hze_je_1000_u21" not in set(ctx.indicators.indicator)
+    leak = pd.read_csv(root / "data/processed/indicators.csv", dtype={"area_code": str})
+    with pytest.raises(DisclosureError, match="would publish restricted data: hze_je_1000_u21"):
+        save_table(ctx, leak[leak.indicator == "hze_je_1000_u21"], "leak.csv")
+    protected = hze_table(ctx)
+    with pytest.raises(DisclosureError, match="value"):
+        save_table(ctx, protected, "hze.csv")  # the raw counts next to the published column
+    save_table(ctx, protected[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
+    assert (tmp_path / "out/hze_geschuetzt.csv").is_file() and not (tmp_path / "out/hze.csv").exists()
+    raw = pd.DataFrame({"restricted:hze_faelle": [3.0]})
+    with pytest.raises(DisclosureError):
+        save_table(ctx, raw, "raw.csv")

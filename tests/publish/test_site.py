@@ -66,3 +66,12 @@ json.dump({{"argv": sys.argv[1:], "files": sorted(p.relative_to(staged).as_posix
     assert "reports/2022/manifest.json" in call["files"]
     assert not any(f.startswith("notebooks/") or "/." in f or f.startswith(".") for f in call["files"])
     assert (built_copy / "_site/index.html").read_text() == "<html lang='de'>quarto</html>"
+
+
+def test_data_derived_strings_are_inert_in_markdown_and_html():
+    from evalkit.publish.fmt import md
+
+    assert md("Paunsdorf<img src=x onerror=alert(1)>") == "Paunsdorf&lt;img src=x onerror=alert(1)&gt;"
+    assert md("Mitte/Süd") == "Mitte/Süd"
+    assert md("**fett** [Link](x)") == r"\*\*fett\*\* \[Link\](x)"
+    assert md('a"b') == "a&quot;b"

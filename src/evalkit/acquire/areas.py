@@ -6,6 +6,7 @@ The committed table data/areas.csv is the project's own; `build_area_table` rebu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,20 @@ SOURCE_NOTE = ("Ortsteile/Stadtbezirke: Stadt Leipzig, Amt für Statistik und Wa
                "(dl-de/by-2-0); Planungsräume: Fachplan Kinder- und Jugendförderung 2012 via LeipzigData (CC0)")
 
 
+# Area names are plain words: letters (umlauts and ß included), digits, spaces and - . , / ( ) '. Anything else
+# (<, >, &, quotes, backticks, Markdown's * _ [ ] # |) is refused at input, so that no name can carry markup
+# into a page, a title or a table.
+NAME_PATTERN = re.compile(r"^[^\W_][\w .,/()'’-]*$")
+
+
+def check_names(df: pd.DataFrame, columns, file) -> None:
+    for col in columns:
+        for i, name in enumerate(df[col].astype(str)):
+            if not NAME_PATTERN.match(name) or "_" in name:
+                raise DataError(f"{col} {name!r} contains characters that are not part of a place name", file=file,
+                                record=f"line {i + 2}", expected="letters, digits, spaces and - . , / ( ) ' only")
+
+
 def build_area_table(ortsteile_csv: Path, planungsraeume_csv: Path) -> pd.DataFrame:
     """Build the lookup from the crosswalk and the Planungsraum list; both must agree on every Ortsteil."""
     ot = pd.read_csv(ortsteile_csv, dtype=str)
@@ -28,6 +43,8 @@ def build_area_table(ortsteile_csv: Path, planungsraeume_csv: Path) -> pd.DataFr
     pr = pr[pr["raum_typ"] == "JH-PlanungsRaum"].copy()
     pr["pr_code"] = pr["raum_uri"].str.rsplit("/", n=1).str[-1]
     pr["planungsraum"] = pr["raum_label"].str.replace("JH-Planungsraum ", "", regex=False)
+    check_names(ot, ["ortsteil", "stadtbezirk"], ortsteile_csv)
+    check_names(pr, ["planungsraum"], planungsraeume_csv)
     merged = ot.merge(pr[["ot_nr", "pr_code", "planungsraum"]], on="ot_nr", how="left", validate="one_to_one")
     missing = merged[merged["pr_code"].isna()]
     if len(missing):
@@ -59,6 +76,12 @@ def load_areas(path: Path) -> pd.DataFrame:
         if row["ot_code"][0] != row["sbz_code"]:
             raise DataError(f"Ortsteil {row['ot_code']} lies in Stadtbezirk {row['sbz_code']}", file=path,
                             record=i + 2, expected="the first digit of the Ortsteil code to be its Stadtbezirk")
+    check_names(df, ["ortsteil", "stadtbezirk", "planungsraum"], path)
+    for col in ("ot_code", "sbz_code", "pr_code"):
+        bad = df[~df[col].astype(str).str.fullmatch(r"[A-Za-z0-9]+")]
+        if len(bad):
+            raise DataError(f"{col} {bad.iloc[0][col]!r} is not a code", file=path, record=f"line {bad.index[0] + 2}",
+                            expected="letters and digits only")
     if df["ot_code"].duplicated().any() or df["ortsteil"].duplicated().any():
         raise DataError("duplicate Ortsteil", file=path, expected="one row per Ortsteil")
     return df

@@ -1,7 +1,9 @@
 """Acquire the registry's files into data/raw/, from the live sources or a mirror, and record their checksums.
 
-Everything lands in a staging folder first and is moved into data/raw/ only when every file arrived, so a failed
-fetch never leaves a mixture of old and new files behind.
+Everything lands in a staging folder first, each file is checked (parsed, shaped as its kind requires, never an
+HTML error page), and the set is moved into data/raw/ only when every file arrived and passed: a failed fetch
+keeps the last good raw set and manifest, and says which source failed. Paths stay inside the mirror and
+data/raw/ (no `..`, no symlink out of the mirror).
 """
 
 from __future__ import annotations
@@ -41,6 +43,54 @@ def _download(url: str, target: Path) -> None:
         ) from e
 
 
+def inside(folder: Path, rel: str, source_id: str, what: str) -> Path:
+    """folder/rel, resolved (symlinks followed), refused unless it stays inside folder."""
+    root = folder.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise FetchError(f"source {source_id!r}: {rel} leads outside {what} (to {path})", file=folder / rel,
+                         expected=f"a file inside {what}")
+    return path
+
+
+def check_content(src, path: Path) -> None:
+    """What arrived must be what the source publishes (an error page served with status 200 is not data)
+    before it may replace the last good copy: parsed, and shaped as its kind requires."""
+    head = path.read_bytes()[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+        raise FetchError(f"source {src.id!r} answered with an HTML page, not data", file=path,
+                         expected=f"{src.kind} data as published at {src.url}")
+    if path.stat().st_size == 0:
+        raise FetchError(f"source {src.id!r} answered with an empty file", file=path, expected="data")
+    if src.kind in ("api", "geo"):
+        try:
+            doc = json.loads(path.read_bytes())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise FetchError(f"source {src.id!r} is not valid JSON ({e})", file=path,
+                             expected="a complete JSON document") from e
+        if src.kind == "api":
+            records = doc.get("daten", doc.get("data")) if isinstance(doc, dict) else None
+            if not isinstance(records, list) or not records:
+                raise FetchError(f"source {src.id!r} holds no records", file=path,
+                                 expected='an object with a non-empty "daten" list')
+            bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)
+                        or not {"name", "wert", "jahr", "ortsteil", "stadtbezirk"} <= r.keys()), None)
+            if bad is not None:
+                raise FetchError(f"source {src.id!r}: record {bad} lacks the API fields", file=path,
+                                 expected="name, wert, jahr, stadtbezirk, ortsteil in every record")
+        elif not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and doc.get("features")):
+            raise FetchError(f"source {src.id!r} is not a GeoJSON FeatureCollection with features", file=path,
+                             expected="GeoJSON as the portal publishes it")
+    else:
+        try:
+            text = path.read_bytes().decode(src.encoding)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise FetchError(f"source {src.id!r} is not text in {src.encoding}", file=path,
+                             expected=f"a CSV file in {src.encoding}") from e
+        if len([line for line in text.splitlines() if line.strip()]) < 2:
+            raise FetchError(f"source {src.id!r} has no data rows", file=path, expected="a header and rows")
+
+
 def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=print) -> dict:
     """Fetch every source; return the manifest written to raw_dir/MANIFEST.json."""
     if mirror is not None and not mirror.is_dir():
@@ -51,10 +101,10 @@ def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=pri
     entries = []
     try:
         for src in registry.sources:
-            target = staging / src.path
+            target = inside(staging, src.path, src.id, "data/raw/")
             target.parent.mkdir(parents=True, exist_ok=True)
             if mirror is not None:
-                origin = mirror / src.path
+                origin = inside(mirror, src.path, src.id, "the mirror")  # a symlink out of the mirror is refused
                 if not origin.is_file():
                     raise FetchError(f"the mirror has no file for source {src.id!r}", file=origin,
                                      expected=f"{src.path} inside the mirror")
@@ -63,6 +113,7 @@ def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=pri
             else:
                 _download(src.url, target)
                 retrieved_from = src.url
+            check_content(src, target)
             entries.append({
                 "id": src.id, "path": src.path, "source_url": src.url, "retrieved_from": retrieved_from,
                 "sha256": sha256_file(target), "size": target.stat().st_size, "retrieved_at": _now(),

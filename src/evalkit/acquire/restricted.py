@@ -34,12 +34,15 @@ def load_hze(path: Path, areas: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_restricted_dir(folder: Path, areas: pd.DataFrame) -> pd.DataFrame | None:
-    """Quantities for the engine, indexed (ot_code, year); None when no restricted file is present."""
+    """Quantities for the engine, indexed (ot_code, year); None when no restricted file is present. The frame
+    is marked restricted: the publication gate refuses anything derived from it without disclosure control."""
     path = folder / HZE_FILE
     if not path.is_file():
         return None
     df = load_hze(path, areas).set_index(["ot_code", "year"]).sort_index()
-    return df.rename(columns={c: f"{SOURCE}:{c}" for c in df.columns}).astype(float)
+    out = df.rename(columns={c: f"{SOURCE}:{c}" for c in df.columns}).astype(float)
+    out.attrs["restricted"] = True
+    return out
 
 
 def synthetic_hze(areas: pd.DataFrame, years, seed: int = 7) -> pd.DataFrame:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
@@ -14,6 +14,15 @@ from evalkit.validation import validate_model
 
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        """A source's path is a relative path below data/raw/ (and below the mirror): no `..`, no absolute path."""
+        p = PurePosixPath(v)
+        if not v or p.is_absolute() or ".." in p.parts or "\\" in v or any(part.startswith(".") for part in p.parts):
+            raise ValueError(f"path {v!r} must stay inside data/raw/ (relative, no '..', no hidden parts)")
+        return v
 
     id: str
     kind: Literal["api", "geo", "facilities", "legacy"]

@@ -125,4 +125,5 @@ def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3) 
     out = cells.reset_index()
     out["hidden"] = out["cell"].isin(hidden)
     out["published"] = np.where(out["hidden"], MARK, out["value"].map(lambda v: f"{int(v)}"))
+    out.attrs.update(restricted=True, disclosure_controlled=True, unpublishable=["value", "hidden"])
     return out

@@ -12,7 +12,7 @@ import pandas as pd
 
 from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
-from evalkit.errors import ParamsError
+from evalkit.errors import DisclosureError, ParamsError
 from evalkit.fileio import write_table
 from evalkit.indicators.catalogue import Catalogue, load_catalogue
 from evalkit.indicators.engine import read_indicator_table
@@ -87,10 +87,36 @@ def load_context(project_root: str | Path | None, cycle: int | None, output_dir:
     compare = load_cycle(files[params.compare_with], catalogue, years, files.keys()) if params.compare_with else None
     out = Path(output_dir) if output_dir else project.scratch / str(cycle) / "tabellen"
     out.mkdir(parents=True, exist_ok=True)
-    return Context(project, params, compare, table, catalogue, load_areas(project.areas_file), out)
+    # notebooks see public indicators only: restricted counts reach a page only through disclosure control
+    # (analyses.cycle.hze_table), never through the indicator table, the need index or a map
+    restricted = [i.id for i in catalogue.indicators if i.restricted]
+    public = table[~table["indicator"].isin(restricted)].reset_index(drop=True) if restricted else table
+    return Context(project, params, compare, public, catalogue, load_areas(project.areas_file), out)
 
 
 def save_table(ctx: Context, df: pd.DataFrame, name: str) -> None:
     """A result table of the cycle: sorted by the caller, no timestamps, fixed CSV dialect. Returns nothing, so
-    that a notebook cell ending in it shows no output."""
+    that a notebook cell ending in it shows no output. Every published table passes the disclosure gate."""
+    check_publishable(df, ctx.catalogue, name)
     write_table(ctx.output_dir / name, df)
+
+
+RESTRICTED_COLUMNS = {"hze_faelle", "einwohner_unter21"}
+
+
+def check_publishable(df: pd.DataFrame, catalogue: Catalogue, name: str) -> None:
+    """The gate where data leave the package: no restricted indicator, no restricted raw count, and a table
+    derived from restricted inputs only as the disclosure-controlled `published` column."""
+    restricted = {i.id for i in catalogue.indicators if i.restricted}
+    cols = {str(c) for c in df.columns}
+    found = sorted(cols & (restricted | RESTRICTED_COLUMNS) | {c for c in cols if c.startswith("restricted:")})
+    if "indicator" in cols:
+        found += sorted(set(df["indicator"].astype(str)) & restricted)
+    if df.attrs.get("restricted") and not df.attrs.get("disclosure_controlled"):
+        found.append("a table derived from restricted inputs without disclosure control")
+    if df.attrs.get("disclosure_controlled"):
+        found += sorted(cols & set(df.attrs.get("unpublishable", ())))
+    if found:
+        raise DisclosureError(f"table {name} would publish restricted data: {', '.join(map(str, found))}",
+                              file=name, expected="public indicators, or the `published` column of "
+                                                  "evalkit.analyses.disclosure.protected_table")

@@ -84,7 +84,7 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
             if ind not in known:
                 raise ParamsError(f"key {key!r}: unknown indicator id {ind!r}", file=path,
                                   expected="an id from data/indicators.yaml")
-    for key, ids in shown.items():
+    for key, ids in {**shown, "priority.weights": list(p.priority.weights)}.items():
         for ind in ids:
             if catalogue.get(ind).restricted:
                 raise ParamsError(f"key {key!r}: {ind!r} is restricted (not public)", file=path,

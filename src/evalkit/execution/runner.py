@@ -8,6 +8,7 @@ it succeeded, so a failing notebook never replaces its last good executed copy.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import multiprocessing
 import os
@@ -153,8 +154,8 @@ def _set_title(nb, values: dict) -> None:
     for cell in nb.cells:
         if cell.cell_type == "raw" and cell.source.lstrip().startswith("---"):
             src = cell.source
-            for k, v in values.items():
-                src = src.replace("{" + k + "}", str(v))
+            for k, v in values.items():  # data-derived: no markup, no quote that ends the YAML string
+                src = src.replace("{" + k + "}", html.escape(str(v), quote=True))
             cell.source = src
             return
 

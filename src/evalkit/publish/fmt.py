@@ -50,3 +50,11 @@ def html_table(df: pd.DataFrame, formats: dict | None = None, caption: str | Non
     # wide tables scroll inside their column instead of being cut off at the page's edge
     return (f'<div class="evalkit-table-wrap"><table class="table table-sm evalkit-table">{cap}<thead><tr>{head}'
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]{}#|!~"})
+
+
+def md(text) -> str:
+    """A data-derived string (an area name …) made inert in Markdown and HTML: markup shows as text."""
+    return html.escape(str(text).translate(_MD_SPECIAL), quote=True)
