@@ -27,7 +27,7 @@ from evalkit.cycles.context import load_context, save_table
 from evalkit.fileio import read_table
 from evalkit.indicators.checks import match_rates
 from evalkit.publish import report
-from evalkit.publish.fmt import de, html_table
+from evalkit.publish.fmt import de, html_table, md, year_ranges
 
 ctx = load_context(project_root, cycle, output_dir)
 cov = report.coverage(ctx)
@@ -121,17 +121,33 @@ if len(z):
 
 # %% [markdown]
 # ## Bekannte Einschränkungen
-# - **Altersgruppen** werden nicht als Zahlen veröffentlicht: Kinder unter 15 Jahren und Einwohner von 15 bis
-#   unter 65 Jahren werden aus Jugend- und Altenquote berechnet (E·J/(100+J+A)).
-# - **SGB II** endet in dieser Quelle 2022, **Migrationshintergrund** 2023, **Arbeitslose** 2022; spätere Zyklen
-#   verwenden das letzte verfügbare Jahr und sagen es.
-# - **Langzeitarbeitslose** sind ab 2018 in jedem Ortsteil 0: das bedeutet „nicht veröffentlicht“; evalkit führt
-#   diese Jahre als fehlend.
-# - **Stadtsummen**: Die Summe der Ortsteile liegt bis zu 579 Einwohner (2000) unter der veröffentlichten
-#   Stadtzahl; Einwohner ohne Ortsteilzuordnung. evalkit rechnet alle Ebenen aus Ortsteilsummen.
-# - **Haushaltseinkommen** stammt aus der Bürgerumfrage (Stichprobe) und ist nur je Ortsteil verfügbar.
-# - **Kleine Ortsteile**: Anteile mit kleinem Nenner schwanken stark; Karten schraffieren sie, Tabellen zeigen
-#   das 95-%-Intervall.
+
+# %%
+#| echo: false
+last = ctx.indicators.groupby("indicator")["year"].max()
+ends = {i: int(y) for i, y in last.items() if y < ctx.params.reference_year}
+gaps = read_table(ctx.project.processed / "unpublished.csv")
+gap_text = "; ".join(f"{md(n)} {year_ranges(g.year)}" for n, g in gaps.groupby("indicator_raw"))
+city = read_table(ctx.project.processed / "city_check.csv")
+worst = city.loc[city["difference"].idxmin()] if len(city) else None
+since = city[city["year"] >= 2011]
+display(Markdown("\n".join([
+    "- **Altersgruppen** werden nicht als Zahlen veröffentlicht: Kinder unter 15 Jahren und Einwohner von 15 bis "
+    "unter 65 Jahren werden aus Jugend- und Altenquote berechnet (E·J/(100+J+A)).",
+    ("- **Daten enden früher** als das Bezugsjahr " + str(ctx.params.reference_year) + ": "
+     + ", ".join(f"{md(ctx.name(i))} {y}" for i, y in sorted(ends.items(), key=lambda kv: kv[1]))
+     + "; die Seiten verwenden das letzte verfügbare Jahr und sagen es.") if ends else
+    "- Alle Indikatoren haben Daten bis zum Bezugsjahr.",
+    ("- **Nicht veröffentlicht** (in jedem Ortsteil 0 oder leer, von evalkit als fehlend geführt): " + gap_text + ".")
+    if gap_text else "",
+    (f"- **Stadtsummen**: Die Summe der Ortsteile liegt bis zu {de(-worst['difference'], 0)} Einwohner "
+     f"({int(worst['year'])}) unter der veröffentlichten Stadtzahl, seit 2011 höchstens "
+     f"{de(max(-since['difference'].min(), 0), 0)}: Einwohner ohne Ortsteilzuordnung. evalkit rechnet alle "
+     "Ebenen aus Ortsteilsummen.") if worst is not None else "",
+    "- **Haushaltseinkommen** stammt aus der Bürgerumfrage (Stichprobe) und ist nur je Ortsteil verfügbar.",
+    "- **Kleine Ortsteile**: Anteile mit kleinem Nenner schwanken stark; Karten schraffieren sie, Tabellen zeigen "
+    "das 95-%-Intervall.",
+])))
 
 # %% [markdown]
 # ## Altdaten 2000–2013 (Hochschulprojekt 2014)

@@ -29,6 +29,7 @@ from evalkit.publish import figures, maps
 from evalkit.publish.fmt import de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
+k = ctx.params.priority.top_k  # the size of the computed priority group (13 in the plan)
 pp = ctx.params.priority
 idx = analyses.need_index(ctx)
 win = analyses.windows(ctx)
@@ -76,7 +77,7 @@ figures.show(fig, caption="Bedarfsklassen nach Standardabweichungen des Index: 0
              credit=maps.CREDIT)
 
 # %% [markdown]
-# ## Die berechneten 13 Schwerpunkträume und ihre Stabilität
+# ## Die berechneten Schwerpunkträume und ihre Stabilität
 
 # %%
 #| echo: false
@@ -84,18 +85,18 @@ top = idx[idx.top13].sort_values("rank")
 view = pd.DataFrame({"Rang": top["rank"], "Ortsteil": top["area_name"], "Index": top["index"],
                      "Klasse": top["need_class"], "Stabilität (%)": 100 * top["stability"]})
 display(HTML(html_table(view, formats={"Index": lambda v: de(v, 2), "Stabilität (%)": lambda v: de(v, 0)},
-                        numeric={"Rang"}, caption="Berechnete Schwerpunkträume (Top 13)")))
+                        numeric={"Rang"}, caption=f"Berechnete Schwerpunkträume (Top {k})")))
 st = idx[idx.stability > 0].sort_values("stability", ascending=True)
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots(figsize=(7, 0.28 * len(st) + 1))
 ax.barh(st["area_name"], 100 * st["stability"], color=figures.PALETTE[0])
-ax.set_xlabel("Anteil der Gewichtsvarianten mit Platz in den Top 13 (%)")
+ax.set_xlabel(f"Anteil der Gewichtsvarianten mit Platz in den Top {k} (%)")
 ax.set_xlim(0, 100)
 figures.german_axis(ax, "x", 0)
 figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet-Ziehungen der Gewichte "
                           f"(Konzentration {de(pp.concentration, 0)}, Startwert {pp.seed}), in denen der Ortsteil "
-                          "zu den 13 höchsten gehört.",
+                          f"zu den {k} höchsten gehört.",
              alt="Balkendiagramm der Stabilität: " + ", ".join(
                  f"{md(n)} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
 wide = win.pivot(index="area_code", columns="window", values="top13")
@@ -103,7 +104,7 @@ wide = wide[wide.any(axis=1)]
 wv = pd.DataFrame({"Ortsteil": wide.index.map(names)})
 for c in wide.columns:
     wv[f"{c} J."] = ["●" if v else "–" for v in wide[c]]
-display(HTML(html_table(wv, caption="Platz in den Top 13 bei anderer Glättung (Fenster in Jahren)")))
+display(HTML(html_table(wv, caption=f"Platz in den Top {k} bei anderer Glättung (Fenster in Jahren)")))
 
 # %% [markdown]
 # ## Abgleich mit der Referenzliste
@@ -113,12 +114,12 @@ display(HTML(html_table(wv, caption="Platz in den Top 13 bei anderer Glättung (
 ov = overlap.assign(Liste=overlap["list"], Ortsteil=overlap["area_name"],
                     Zuordnung=overlap["area_mapping"],
                     **{"Rang (berechnet)": overlap["rank"]},
-                    **{"in Top 13": overlap["top13"].map({True: "ja", False: "nein"})})
-display(HTML(html_table(ov[["Liste", "Ortsteil", "Zuordnung", "Rang (berechnet)", "in Top 13"]],
+                    **{f"in Top {k}": overlap["top13"].map({True: "ja", False: "nein"})})
+display(HTML(html_table(ov[["Liste", "Ortsteil", "Zuordnung", "Rang (berechnet)", f"in Top {k}"]],
                         caption="Referenzliste (Quellen in data/reference/schwerpunktraeume.csv)")))
 conf = overlap[overlap["list"] == "IKJHP-Schwerpunktraum"]
 insek = overlap[overlap["list"] == "INSEK-Schwerpunktgebiet"]
 display(Markdown(
     f"Von den {len(conf)} öffentlich bestätigten IKJHP-Schwerpunkträumen liegen {int(conf.top13.sum())} in den "
-    f"berechneten Top 13; von den {len(insek)} Ortsteilen der INSEK-Schwerpunktgebiete {int(insek.top13.sum())}. "
+    f"berechneten Top {k}; von den {len(insek)} Ortsteilen der INSEK-Schwerpunktgebiete {int(insek.top13.sum())}. "
     "Die Referenzliste enthält nur Gebiete, die eine Quelle nennt; sie ist keine vollständige amtliche Liste."))

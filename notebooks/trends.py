@@ -35,7 +35,8 @@ save_table(ctx, tt, "trends.csv")
 save_table(ctx, glm, "trends_logit.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 display(Markdown(
-    "Als *Schwerpunkträume* gelten hier die 13 Ortsteile mit dem höchsten berechneten Bedarfsindex dieses Zyklus ("
+    f"Als *Schwerpunkträume* gelten hier die {ctx.params.priority.top_k} Ortsteile mit dem höchsten berechneten "
+    "Bedarfsindex dieses Zyklus ("
     + ", ".join(map(md, sorted(names[list(members)]))) + "); die amtliche Liste ist nicht öffentlich. Beide Gruppen "
     "werden aus Zählungen gebildet (Zähler und Nenner summiert). Trends: Gerade je Zeitraum, in Prozentpunkten pro "
     "Jahr, Standardfehler nach Ortsteilen geclustert; 95-%-Intervalle. Der Abstand ist die Differenz der Anteile "

@@ -1,11 +1,13 @@
 """Indicator math on a constructed three-Ortsteil city, against values computed by hand."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.errors import DataError
-from evalkit.indicators.catalogue import Catalogue, Indicator
+from evalkit.indicators.catalogue import Catalogue
 from evalkit.indicators.engine import COLUMNS, compute_indicators
 
 AREAS = pd.DataFrame({
@@ -35,13 +37,22 @@ def city():
     return obs_rows(rows)
 
 
-CAT = Catalogue(indicators=[
-    Indicator(id="kinder_sgb2_quote", name="K", definition="d", kind="rate", numerator="sgb2:unter 15 Jahre",
-              denominator="einwohner_unter15", scale=100, unit="%", higher_is_worse=True, goal="g",
-              sources=["sgb2"]),
-    Indicator(id="einwohner", name="E", definition="d", kind="count", numerator="einwohner:Einwohner insgesamt",
-              unit="P", higher_is_worse=None, goal="g", sources=["einwohner"]),
-])
+CAT = Catalogue.model_validate({"defaults": {"source_credit": "Stadt Leipzig", "licence": "dl-de/by-2-0"},
+                                 "indicators": [
+    dict(id="kinder_sgb2_quote", name="K", definition="d", kind="rate", numerator="sgb2:unter 15 Jahre",
+         denominator="einwohner_unter15", scale=100, unit="%", higher_is_worse=True, goal="g", sources=["sgb2"]),
+    dict(id="einwohner", name="E", definition="d", kind="count", numerator="einwohner:Einwohner insgesamt",
+         unit="P", higher_is_worse=None, goal="g", sources=["einwohner"]),
+]})
+
+
+def test_catalogue_defaults_apply_unless_an_indicator_says_otherwise():
+    from evalkit.indicators.catalogue import load_catalogue
+
+    cat = load_catalogue(Path(__file__).resolve().parents[2] / "data/indicators.yaml")
+    assert cat.get("einwohner").source_credit == cat.defaults.source_credit == "Stadt Leipzig, Amt für Statistik und Wahlen"
+    assert cat.get("hze_je_1000_u21").licence == "nicht öffentlich"
+    assert CAT.get("einwohner").licence == "dl-de/by-2-0"
 
 
 def value(table, ind, level, code):

@@ -75,3 +75,10 @@ def test_data_derived_strings_are_inert_in_markdown_and_html():
     assert md("Mitte/Süd") == "Mitte/Süd"
     assert md("**fett** [Link](x)") == r"\*\*fett\*\* \[Link\](x)"
     assert md('a"b') == "a&quot;b"
+
+
+def test_year_ranges():
+    from evalkit.publish.fmt import year_ranges
+
+    assert year_ranges([2020, 2018, 2019, 2022]) == "2018–2020, 2022"
+    assert year_ranges([2018, 2020]) == "2018, 2020" and year_ranges([2021]) == "2021"

@@ -166,3 +166,11 @@ def load_observations(raw_dir: Path, sources, areas: pd.DataFrame) -> pd.DataFra
         hit = obs[key].merge(gone.assign(_gone=True), on=key, how="left")["_gone"].fillna(False).to_numpy(bool)
         obs.loc[hit, "value"] = float("nan")
     return obs.sort_values(["source", "indicator_raw", "level", "area_code", "year"]).reset_index(drop=True)
+
+
+def not_published(obs: pd.DataFrame) -> pd.DataFrame:
+    """Series-years with Ortsteil records but no value in any of them (loaded observations: all-zero years are
+    NaN by now): what the data-quality page lists as not published."""
+    ot = obs[obs["level"] == "ortsteil"]
+    g = ot.groupby(["source", "indicator_raw", "year"])["value"].agg(["size", "count"])
+    return g[(g["size"] > 0) & (g["count"] == 0)].reset_index()[["source", "indicator_raw", "year"]]

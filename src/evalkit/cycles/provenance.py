@@ -25,7 +25,8 @@ def input_files(project: Project) -> list[Path]:
     the retrieval time, and that must not re-execute every notebook.
     """
     return [project.indicators_csv, project.processed / "share_check.csv", project.processed / "legacy_check.csv",
-            project.processed / "density_check.csv",
+            project.processed / "density_check.csv", project.processed / "city_check.csv",
+            project.processed / "unpublished.csv",
             *fetched_files(project.raw), project.areas_file, project.catalogue_file,
             *sorted(project.data.glob("measures/*")), *sorted(project.data.glob("reference/*"))]
 

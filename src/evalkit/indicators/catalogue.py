@@ -30,8 +30,8 @@ class Indicator(BaseModel):
     sources: list[str]
     check: str | None = None
     restricted: bool = False
-    source_credit: str = "Stadt Leipzig, Amt für Statistik und Wahlen"
-    licence: str = "dl-de/by-2-0"
+    source_credit: str  # from the catalogue's `defaults:` unless the indicator names its own
+    licence: str
 
     @model_validator(mode="after")
     def _denominator_fits_kind(self):
@@ -48,11 +48,28 @@ class Indicator(BaseModel):
         return ("ortsteil",) if self.kind == "survey" else ("ortsteil", "stadtbezirk", "planungsraum", "stadt")
 
 
+class Defaults(BaseModel):
+    """What every indicator has unless it says otherwise (the credit and licence of its source)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_credit: str
+    licence: str
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    defaults: dict = {}
+    defaults: Defaults
     indicators: list[Indicator]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, raw):
+        if isinstance(raw, dict) and isinstance(raw.get("defaults"), dict) and isinstance(raw.get("indicators"), list):
+            raw = dict(raw, indicators=[{**raw["defaults"], **i} if isinstance(i, dict) else i
+                                        for i in raw["indicators"]])
+        return raw
 
     def ids(self) -> list[str]:
         return [i.id for i in self.indicators]

@@ -111,3 +111,16 @@ def _density_class(r, areas: np.ndarray) -> str:
     if np.min(np.abs(implied / areas - 1)) > BOUNDARY:
         return "boundary change"
     return "base unknown"
+
+
+def city_totals_check(indicators: pd.DataFrame, obs: pd.DataFrame,
+                      series: str = "einwohner:Einwohner insgesamt", indicator: str = "einwohner") -> pd.DataFrame:
+    """The city's published total against evalkit's city value (the sum of the Ortsteile), per year: residents
+    the register cannot place in an Ortsteil show as a shortfall."""
+    src, name = series.split(":", 1)
+    pub = obs[(obs["source"] == src) & (obs["indicator_raw"] == name) & (obs["level"] == "stadt")]
+    pub = pub.dropna(subset=["value"])[["year", "value"]].rename(columns={"value": "published"})
+    mine = indicators[(indicators["indicator"] == indicator) & (indicators["level"] == "stadt")]
+    m = pub.merge(mine[["year", "value"]].rename(columns={"value": "ortsteil_sum"}), on="year", how="inner")
+    m["difference"] = m["ortsteil_sum"] - m["published"]
+    return m.sort_values("year").reset_index(drop=True)

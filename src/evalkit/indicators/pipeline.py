@@ -14,11 +14,16 @@ import pandas as pd
 from evalkit.acquire.areas import load_areas
 from evalkit.acquire.fetch import load_manifest
 from evalkit.acquire.legacy import load_corrections, read_legacy_shares
-from evalkit.acquire.observations import load_observations
+from evalkit.acquire.observations import load_observations, not_published
 from evalkit.acquire.sources import Registry, load_registry
 from evalkit.fileio import write_table
 from evalkit.indicators.catalogue import Catalogue, load_catalogue
-from evalkit.indicators.checks import classify_mismatch, published_density_check, published_share_check
+from evalkit.indicators.checks import (
+    city_totals_check,
+    classify_mismatch,
+    published_density_check,
+    published_share_check,
+)
 from evalkit.indicators.engine import compute_indicators
 from evalkit.paths import Project
 
@@ -53,6 +58,8 @@ class Results:
     share_check: pd.DataFrame
     legacy_check: pd.DataFrame
     density_check: pd.DataFrame
+    city_check: pd.DataFrame
+    unpublished: pd.DataFrame
 
 
 def compute(project: Project, inputs: Inputs | None = None) -> Results:
@@ -64,7 +71,9 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     check["class"] = classify_mismatch(check)
     legacy = legacy_comparison(project, inputs, table)
     density = published_density_check(table, inputs.observations)
-    return Results(table, check, legacy, density)
+    city = city_totals_check(table, inputs.observations)
+    gaps = not_published(inputs.observations).sort_values(["source", "indicator_raw", "year"])
+    return Results(table, check, legacy, density, city, gaps.reset_index(drop=True))
 
 
 def legacy_comparison(project: Project, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
@@ -86,6 +95,8 @@ def write_results(project: Project, results: Results) -> list[Path]:
         project.processed / "share_check.csv": results.share_check,
         project.processed / "legacy_check.csv": results.legacy_check,
         project.processed / "density_check.csv": results.density_check,
+        project.processed / "city_check.csv": results.city_check,
+        project.processed / "unpublished.csv": results.unpublished,
     }
     for path, df in out.items():
         write_table(path, df)

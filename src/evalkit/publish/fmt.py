@@ -58,3 +58,15 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]{}#|!~"})
 def md(text) -> str:
     """A data-derived string (an area name …) made inert in Markdown and HTML: markup shows as text."""
     return html.escape(str(text).translate(_MD_SPECIAL), quote=True)
+
+
+def year_ranges(years) -> str:
+    """2018, 2019, 2020, 2022 → "2018–2020, 2022": consecutive years as one range, gaps as gaps."""
+    ys = sorted({int(y) for y in years})
+    runs, start = [], None
+    for i, y in enumerate(ys):
+        start = y if start is None else start
+        if i + 1 == len(ys) or ys[i + 1] != y + 1:
+            runs.append(f"{start}–{y}" if y != start else f"{y}")
+            start = None
+    return ", ".join(runs)
