@@ -214,11 +214,24 @@ def test_verify_passes_untouched_and_fails_on_tampering(built_copy):
     t.write_text(t.read_text(encoding="utf-8").replace("Kinder", "Kinner", 1), encoding="utf-8")
     raw = built_copy / "data/raw/api/sgb2.json"
     raw.write_bytes(raw.read_bytes().replace(b'"wert": "260"', b'"wert": "261"', 1))
+    # a hand-edited page whose new hash is written into the manifest: only the comparison of outputs finds it
+    page = built_copy / "reports/2022/uebersicht.ipynb"
+    text = page.read_text(encoding="utf-8")
+    assert "624.676" in text
+    page.write_text(text.replace("624.676", "724.676"), encoding="utf-8")
+    mpath = built_copy / "reports/2022/manifest.json"
+    manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    for o in manifest["outputs"]:
+        if o["path"] == "uebersicht.ipynb":
+            o["sha256"], o["size"] = sha256_file(page), page.stat().st_size
+    mpath.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     r = cli(built_copy, "verify", "--cycle", "2022")
     assert r.returncode == 1 and "does NOT reproduce" in r.stdout
     assert "output tabellen/kennzahlen.csv was changed after the run" in r.stdout
     assert "input data/raw/api/sgb2.json differs from data/raw/MANIFEST.json" in r.stdout
     assert "result reports/2022/tabellen/kennzahlen.csv differs from a fresh run" in r.stdout
+    assert "output uebersicht.ipynb was changed" not in r.stdout  # its hash matches the edited manifest …
+    assert "page uebersicht.ipynb: the outputs of cell" in r.stdout  # … but not what a fresh run shows
 
 
 def test_tampering_is_found_without_re_execution(built_copy):

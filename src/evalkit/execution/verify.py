@@ -3,7 +3,8 @@
 Three checks: (1) every output listed in reports/<cycle>/manifest.json still has its recorded hash (an edited
 output fails); (2) every fetched input still matches data/raw/MANIFEST.json and the cycle's recorded input hashes
 (a changed input byte fails); (3) a fresh run from data/raw/ in a temporary copy of the project gives
-byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads).
+byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads) and the same
+outputs in every executed notebook (text, Markdown, HTML and figures: what the reader sees).
 """
 
 from __future__ import annotations
@@ -90,4 +91,48 @@ def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) ->
                 problems.append(f"result {rel} is not produced by a fresh run")
             elif mine[rel].read_bytes() != theirs[rel].read_bytes():
                 problems.append(f"result {rel} differs from a fresh run")
+        problems += compare_pages(cdir, fresh / "reports" / str(cycle))
+    return problems
+
+
+# what a reader sees of a cell; execution counts, timings and widget state are not the page
+SHOWN = ("text/plain", "text/markdown", "text/html", "image/png", "image/svg+xml", "application/json")
+
+
+def page_outputs(nb_path: Path) -> list:
+    """The outputs of an executed notebook as the site shows them, with volatile fields left out."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    shown = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                shown.append((i, "stream", out.get("name"), out.get("text", "")))
+            elif out.get("output_type") in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                shown.append((i, "data", {k: data[k] for k in SHOWN if k in data}))
+            elif out.get("output_type") == "error":
+                shown.append((i, "error", out.get("ename"), out.get("evalue")))
+    return shown
+
+
+def compare_pages(cdir: Path, fresh_cdir: Path) -> list[str]:
+    """Every executed notebook's outputs against a fresh run's: a hand-edited page fails even when its new hash
+    was written into manifest.json."""
+    problems = []
+    mine = {p.relative_to(cdir).as_posix() for p in cdir.rglob("*.ipynb")}
+    theirs = {p.relative_to(fresh_cdir).as_posix() for p in fresh_cdir.rglob("*.ipynb")}
+    for rel in sorted(mine | theirs):
+        if rel not in theirs:
+            problems.append(f"page {rel} is not produced by a fresh run")
+        elif rel not in mine:
+            problems.append(f"page {rel} is produced by a fresh run but missing here")
+        else:
+            a, b = page_outputs(cdir / rel), page_outputs(fresh_cdir / rel)
+            if a != b:
+                cell = next((x[0] for x, y in zip(a, b) if x != y), min(len(a), len(b)))
+                problems.append(f"page {rel}: the outputs of cell {cell} differ from a fresh run")
     return problems
