@@ -129,6 +129,8 @@ ends = {i: int(y) for i, y in last.items() if y < ctx.params.reference_year}
 gaps = read_table(ctx.project.processed / "unpublished.csv")
 gap_text = "; ".join(f"{md(n)} {year_ranges(g.year)}" for n, g in gaps.groupby("indicator_raw"))
 city = read_table(ctx.project.processed / "city_check.csv")
+incomplete = read_table(ctx.project.processed / "incomplete.csv")
+incomplete = incomplete[incomplete["year"] <= ctx.params.reference_year]
 worst = city.loc[city["difference"].idxmin()] if len(city) else None
 since = city[city["year"] >= 2011]
 display(Markdown("\n".join([
@@ -144,6 +146,9 @@ display(Markdown("\n".join([
      f"({int(worst['year'])}) unter der veröffentlichten Stadtzahl, seit 2011 höchstens "
      f"{de(max(-since['difference'].min(), 0), 0)}: Einwohner ohne Ortsteilzuordnung. evalkit rechnet alle "
      "Ebenen aus Ortsteilsummen.") if worst is not None else "",
+    ("- **Unvollständige Jahre** (nicht jeder Ortsteil hat Daten, daher keine Werte für Stadtbezirke, Planungsräume "
+     "und die Stadt): " + "; ".join(f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in incomplete.groupby("indicator"))
+     + ".") if len(incomplete) else "- Jedes Indikatorjahr hat Werte für alle Ortsteile.",
     "- **Haushaltseinkommen** stammt aus der Bürgerumfrage (Stichprobe) und ist nur je Ortsteil verfügbar.",
     "- **Kleine Ortsteile**: Anteile mit kleinem Nenner schwanken stark; Karten schraffieren sie, Tabellen zeigen "
     "das 95-%-Intervall.",

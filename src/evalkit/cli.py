@@ -43,6 +43,10 @@ def cmd_indicators(args) -> int:
     for _, r in match_rates(res.share_check).iterrows():
         print(f"  published-share check {r['indicator']:22s} {r['matched']:>5d}/{r['checked']:<5d} "
               f"= {100 * r['rate']:.1f} %")
+    inc = res.incomplete[res.incomplete["ortsteile"] > 0]
+    for ind, g in inc.groupby("indicator"):
+        print(f"  note: {ind}: in {', '.join(map(str, g['year']))} not every Ortsteil has data, so Stadtbezirk, "
+              f"Planungsraum and city values are not formed for those years (data/processed/incomplete.csv)")
     dens = res.density_check["class"].value_counts()
     print(f"  published-density check {len(res.density_check):,d} Ortsteil-years: "
           + ", ".join(f"{n} {c}" for c, n in dens.items()) + " (data/processed/density_check.csv)")

@@ -1,5 +1,6 @@
 """End to end on the real mirror: fetch → observations → indicators, the published-share check, bad input."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -113,6 +114,87 @@ def test_failed_run_keeps_last_good_outputs(fetched_project, tmp_path, damage, n
     assert r.returncode == 2
     assert needle in r.stderr and "sgb2.json" in r.stderr
     assert (root / "data/processed/indicators.csv").read_bytes() == good
+
+
+def set_value(path, index, wert):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["daten" if "daten" in doc else "data"][index]["wert"] = wert
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def drop_feature(path, code):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["features"] = [f for f in doc["features"] if f["properties"]["OT"] != code]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def set_feature(path, code, geometry=None, new_code=None):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for f in doc["features"]:
+        if f["properties"]["OT"] == code:
+            if new_code:
+                f = json.loads(json.dumps(f))
+                f["properties"]["OT"] = new_code
+                doc["features"].append(f)
+                break
+            f["geometry"] = geometry
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+BOWTIE = {"type": "Polygon", "coordinates": [[[12.3, 51.3], [12.4, 51.4], [12.4, 51.3], [12.3, 51.4], [12.3, 51.3]]]}
+
+
+@pytest.mark.parametrize("file,damage,needle", [
+    # record 19: Volkmarsdorf, Einwohner insgesamt 2000 (7,553)
+    ("api/einwohner.json", lambda p: set_value(p, 19, "7553.5"), "record 19: einwohner:Einwohner insgesamt: 7553.5"),
+    ("api/einwohner.json", lambda p: set_value(p, 19, "50,7"), "is not a whole number"),
+    ("api/einwohner.json", lambda p: set_value(p, 19, "7.553"), "German thousands separator"),
+    ("api/einwohner.json", lambda p: set_value(p, 19, "Infinity"), "record 19: value 'Infinity'"),
+    ("api/einwohner.json", lambda p: set_value(p, 19, "NaN"), "is not a finite number"),
+    ("api/einwohner.json", lambda p: set_value(p, 19, "999999999999"), "more than the whole city (479,996)"),
+    ("api/einwohner.json", lambda p: p.write_text('{"daten": []}', encoding="utf-8"), "no records"),
+    ("geo/ortsteile.geojson", lambda p: drop_feature(p, "21"), "no polygon for Ortsteil 21"),
+    ("geo/ortsteile.geojson", lambda p: set_feature(p, "21", new_code="99"), "Ortsteil 99 is not in the area"),
+    ("geo/ortsteile.geojson", lambda p: set_feature(p, "21", None), "Ortsteil 21 has no polygon"),
+    ("geo/ortsteile.geojson", lambda p: set_feature(p, "21", BOWTIE), "Ortsteil 21: the Polygon is not a valid"),
+])
+def test_inputs_that_cannot_be_true_are_refused(fetched_project, tmp_path, file, damage, needle):
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    before = {p.name: p.read_bytes() for p in (root / "data/processed").iterdir()}
+    damage(root / "data/raw" / file)
+    r = cli(root, "indicators")
+    assert r.returncode == 2, r.stdout
+    assert needle in r.stderr and file.split("/")[-1] in r.stderr, r.stderr
+    assert {p.name: p.read_bytes() for p in (root / "data/processed").iterdir()} == before
+
+
+def test_a_missing_ortsteil_year_is_reported_not_silent(fetched_project, tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    path = root / "data/raw/api/sgb2.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    key = "daten" if "daten" in doc else "data"
+    doc[key] = [r for r in doc[key] if not (r["ortsteil"] == "Volkmarsdorf" and r["jahr"] == "2020"
+                                                   and r["name"].strip() == "unter 15 Jahre")]
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = cli(root, "indicators")
+    assert r.returncode == 0, r.stderr
+    assert "note: kinder_sgb2_quote: in 2020 not every Ortsteil has data" in r.stdout
+    inc = pd.read_csv(root / "data/processed/incomplete.csv")
+    assert inc[(inc.indicator == "kinder_sgb2_quote") & (inc.year == 2020)].missing.tolist() == [1]
+    t = pd.read_csv(root / "data/processed/indicators.csv", dtype={"area_code": str})
+    k = t[(t.indicator == "kinder_sgb2_quote") & (t.year == 2020)]
+    assert set(k.level) == {"ortsteil", "stadtbezirk", "planungsraum"} and len(k[k.level == "ortsteil"]) == 62
+
+
+def test_a_duplicate_key_in_a_cycle_file_is_refused(fetched_project, tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    p = root / "params/cycle-2022.yaml"
+    p.write_text(p.read_text(encoding="utf-8") + "small_denominator: 10\n", encoding="utf-8")
+    r = cli(root, "run", "--cycle", "2022", "--no-progress")
+    assert r.returncode == 2 and "cycle-2022.yaml" in r.stderr and "'small_denominator' appears twice" in r.stderr
 
 
 def test_cli_fetch_without_network_or_mirror(tmp_path, project_copy):

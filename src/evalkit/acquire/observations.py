@@ -9,6 +9,7 @@ position of the record in its file, so that every number can be traced back).
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def read_records(path: Path) -> list[dict]:
     records = doc.get("daten", doc.get("data")) if isinstance(doc, dict) else None
     if not isinstance(records, list):
         raise DataError("no list of records", file=path, expected='an object with a "daten" (or "data") list')
+    if not records:
+        raise DataError("no records (an empty list)", file=path, expected="the series' records, one per area and year")
     return records
 
 
@@ -45,10 +48,14 @@ def _parse_value(raw, path, i, rec) -> float:
     if raw is None or (isinstance(raw, str) and raw.strip() in ("", ".", "-")):
         return float("nan")
     try:
-        return float(str(raw).strip().replace(".", "").replace(",", ".") if "," in str(raw) else str(raw).strip())
+        value = float(str(raw).strip().replace(".", "").replace(",", ".") if "," in str(raw) else str(raw).strip())
     except ValueError as e:
         raise DataError(f"value {raw!r} of {rec.get('name')!r} is not a number", file=path, record=i,
                         expected="a number, with a decimal comma or point") from e
+    if not math.isfinite(value):  # float() accepts "Infinity" and "NaN"; the source never means them
+        raise DataError(f"value {raw!r} of {rec.get('name')!r} is not a finite number", file=path, record=i,
+                        expected="a number, with a decimal comma or point")
+    return value
 
 
 def _parse_year(raw, path, i, rec) -> int:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
+from evalkit.yamlio import load_yaml
 
 
 class Source(BaseModel):
@@ -55,7 +56,7 @@ class Registry(BaseModel):
 
 def load_registry(path: Path) -> Registry:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"), path)
     except (OSError, yaml.YAMLError) as e:
         raise DataError(f"cannot read the source registry: {e}", file=path) from e
     reg = validate_model(Registry, raw, path, "a registry entry with id, kind, title, url, path, licence, "

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from evalkit.errors import ParamsError
 from evalkit.indicators.catalogue import Catalogue
 from evalkit.validation import validate_model
+from evalkit.yamlio import load_yaml
 
 Level = Literal["ortsteil", "stadtbezirk", "planungsraum", "stadt"]
 
@@ -64,9 +64,7 @@ def cycle_files(params_dir: Path) -> dict[int, Path]:
 def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], known_cycles) -> CycleParams:
     """Read and validate one cycle file; every error names the file and the key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ParamsError(f"not valid YAML: {e}", file=path) from e
+        raw = load_yaml(path.read_text(encoding="utf-8"), path, ParamsError)
     except OSError as e:
         raise ParamsError(f"cannot read: {e}", file=path) from e
     if not isinstance(raw, dict):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
+from evalkit.yamlio import load_yaml
 
 Kind = Literal["count", "rate", "ratio", "mean", "survey"]
 
@@ -61,6 +62,7 @@ class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: Defaults
+    whole_counts: list[str] = []
     indicators: list[Indicator]
 
     @model_validator(mode="before")
@@ -83,7 +85,7 @@ class Catalogue(BaseModel):
 
 def load_catalogue(path: Path) -> Catalogue:
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = load_yaml(Path(path).read_text(encoding="utf-8"), path)
     except (OSError, yaml.YAMLError) as e:
         raise DataError(f"cannot read the indicator catalogue: {e}", file=path) from e
 

@@ -25,6 +25,7 @@ from evalkit.indicators.checks import (
     published_share_check,
 )
 from evalkit.indicators.engine import compute_indicators
+from evalkit.indicators.plausibility import check_counts, check_geometry, incomplete_years
 from evalkit.paths import Project
 
 
@@ -60,11 +61,15 @@ class Results:
     density_check: pd.DataFrame
     city_check: pd.DataFrame
     unpublished: pd.DataFrame
+    incomplete: pd.DataFrame
 
 
 def compute(project: Project, inputs: Inputs | None = None) -> Results:
     inputs = inputs or load_inputs(project)
     files = {s.id: str(project.raw / s.path) for s in inputs.registry.sources}
+    check_counts(inputs.observations, inputs.catalogue, files)
+    geo = inputs.registry.get("ortsteile_geo")
+    check_geometry(project.raw / geo.path, inputs.areas)
     extra = restricted_quantities(project, inputs.areas)
     table = compute_indicators(inputs.observations, inputs.areas, inputs.catalogue, files, extra)
     check = published_share_check(table, inputs.observations, inputs.catalogue)
@@ -73,7 +78,8 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     density = published_density_check(table, inputs.observations)
     city = city_totals_check(table, inputs.observations)
     gaps = not_published(inputs.observations).sort_values(["source", "indicator_raw", "year"])
-    return Results(table, check, legacy, density, city, gaps.reset_index(drop=True))
+    incomplete = incomplete_years(table, len(inputs.areas))
+    return Results(table, check, legacy, density, city, gaps.reset_index(drop=True), incomplete)
 
 
 def legacy_comparison(project: Project, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +103,7 @@ def write_results(project: Project, results: Results) -> list[Path]:
         project.processed / "density_check.csv": results.density_check,
         project.processed / "city_check.csv": results.city_check,
         project.processed / "unpublished.csv": results.unpublished,
+        project.processed / "incomplete.csv": results.incomplete,
     }
     for path, df in out.items():
         write_table(path, df)
