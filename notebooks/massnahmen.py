@@ -27,6 +27,7 @@ from evalkit.acquire import restricted
 from evalkit.analyses import cycle as analyses
 from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
+from evalkit.errors import DisclosureError
 from evalkit.publish import report
 from evalkit.publish.fmt import de, html_table, md
 
@@ -97,8 +98,14 @@ else:
 
 # %%
 #| echo: false
-hze = analyses.hze_table(ctx)
-if hze is not None:
+try:
+    hze, withheld = analyses.hze_table(ctx), None
+except DisclosureError as e:  # too sparse to protect, or no year for this cycle: not published, and said why
+    hze, withheld = None, e.message
+if withheld:
+    display(Markdown(f"**Die Tabelle der Hilfen zur Erziehung wird für diesen Zyklus nicht veröffentlicht:** "
+                     f"{md(withheld)}. Geheimhaltung geht vor Vollständigkeit."))
+elif hze is not None:
     save_table(ctx, hze[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
     show = hze[hze.level != "ortsteil"].assign(Ebene=lambda d: d["level"].map(report.LEVEL_DE))
     display(HTML(html_table(show[["Ebene", "area_code", "published"]].rename(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.errors import EvalkitError
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
@@ -19,8 +21,11 @@ def sha256_file(path: Path) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:  # a read-only or full folder: a clear message, the old file untouched
+        raise EvalkitError(f"cannot write ({e.strerror})", file=path, expected="a writable folder") from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from evalkit.acquire.areas import CITY_CODE, load_areas
-from evalkit.acquire.observations import load_observations, read_records, tidy_records, unpublished_years
+from evalkit.acquire.observations import (
+    load_observations,
+    read_records,
+    tidy_records,
+    unpublished_years,
+)
 from evalkit.acquire.sources import load_registry
 from evalkit.errors import DataError
 

@@ -109,3 +109,59 @@ def test_notebooks_see_public_indicators_only_and_tables_pass_the_gate(fetched_p
     raw = pd.DataFrame({"restricted:hze_faelle": [3.0]})
     with pytest.raises(DisclosureError):
         save_table(ctx, raw, "raw.csv")
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda df: df.assign(hze_faelle=df.hze_faelle.astype(float)).pipe(lambda d: d.assign(
+        hze_faelle=[18.5] + list(d.hze_faelle[1:]))), "whole number"),
+    (lambda df: df[~((df.ot_code == "21") & (df.year == 2022))], "year 2022 has no row for Ortsteil 21"),
+    (lambda df: df.iloc[0:0], "no rows"),
+])
+def test_restricted_input_that_cannot_be_true_is_refused(tmp_path, edit, needle):
+    hze = edit(synthetic_hze(AREAS, [2021, 2022], seed=3))
+    p = tmp_path / "hze.csv"
+    hze.to_csv(p, index=False)
+    with pytest.raises(DataError, match=needle):
+        load_hze(p, AREAS)
+
+
+def test_empty_restricted_file_is_named(tmp_path):
+    p = tmp_path / "hze.csv"
+    p.write_text("")
+    with pytest.raises(DataError, match="hze.csv: the file is empty"):
+        load_hze(p, AREAS)
+
+
+def test_a_table_too_sparse_to_protect_is_not_published():
+    import numpy as np
+
+    from evalkit.analyses.disclosure import protected_table
+    from evalkit.errors import DisclosureError
+
+    rng = np.random.default_rng(16)  # a sparse table: 80 % zeros (published), a few small counts
+    counts = pd.Series(np.where(rng.random(63) < 0.8, 0, rng.integers(1, 6, 63)), index=AREAS["ot_code"])
+    with pytest.raises(DisclosureError, match="cannot be protected"):
+        protected_table(counts, AREAS)
+
+
+def test_restricted_data_only_after_the_reference_year_is_withheld_with_a_reason(fetched_project, tmp_path):
+    from evalkit.analyses.cycle import hze_table
+    from evalkit.cycles.context import load_context
+    from evalkit.errors import DisclosureError
+
+    root = tmp_path / "p"
+    shutil.copytree(fetched_project, root)
+    (root / "data/restricted").mkdir()
+    synthetic_hze(AREAS, [2023, 2024], seed=3).to_csv(root / "data/restricted/hze.csv", index=False)
+    with pytest.raises(DisclosureError, match="no year up to the reference year 2022 .the file starts in 2023"):
+        hze_table(load_context(root, 2022, tmp_path / "out"))
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path):
+    from evalkit.errors import EvalkitError
+    from evalkit.fileio import write_table
+
+    blocker = tmp_path / "tabellen"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(EvalkitError, match=r"tabellen/x.csv: cannot write"):
+        write_table(blocker / "x.csv", pd.DataFrame({"a": [1]}))

@@ -8,7 +8,13 @@ import pandas as pd
 
 from evalkit.acquire.areas import load_areas
 from evalkit.acquire.restricted import synthetic_hze
-from evalkit.analyses.disclosure import MARK, audit, cells_and_equations, protected_table, suppress
+from evalkit.analyses.disclosure import (
+    MARK,
+    audit,
+    cells_and_equations,
+    protected_table,
+    suppress,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = pd.DataFrame({  # 6 Ortsteile; Stadtbezirke and Planungsräume cut across each other

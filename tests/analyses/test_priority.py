@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.analyses.priority import FLAGGED, need_index, pooled, reference_overlap, standardise, window_stability
+from evalkit.analyses.priority import (
+    FLAGGED,
+    need_index,
+    pooled,
+    reference_overlap,
+    standardise,
+    window_stability,
+)
 
 
 def table(rows):

@@ -129,3 +129,20 @@ def test_indicator_table_is_checked_on_read(fetched_project, tmp_path):
     bad.write_text("\n".join([lines[0].replace("value", "wert"), *lines[1:5]]) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="indicators.csv"):
         read_indicator_table(bad)
+
+
+def test_values_outside_their_plausible_range_are_refused():
+    import pandas as pd
+
+    from evalkit.errors import DataError
+    from evalkit.indicators.plausibility import check_ranges
+
+    ok = pd.DataFrame({"indicator": ["kinder_sgb2_quote", "einwohner"], "level": "ortsteil", "area_code": "01",
+                       "year": 2020, "value": [100.0, 0.0]})
+    check_ranges(ok, CAT)
+    assert CAT.get("kinder_sgb2_quote").plausible_range == (0.0, 100.0)
+    bad = ok.assign(value=[100.5, 0.0])
+    with pytest.raises(DataError, match=r"kinder_sgb2_quote = 100.5 for ortsteil 01, 2020 is outside"):
+        check_ranges(bad, CAT)
+    with pytest.raises(DataError, match="einwohner = -1"):
+        check_ranges(ok.assign(value=[1.0, -1.0]), CAT)

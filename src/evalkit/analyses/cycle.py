@@ -9,6 +9,7 @@ from evalkit.acquire import restricted
 from evalkit.analyses import measures, priority, trends
 from evalkit.analyses.disclosure import protected_table
 from evalkit.cycles.context import Context
+from evalkit.errors import DisclosureError
 
 TREND_INDICATORS = ["kinder_sgb2_quote", "sgb2_quote", "alleinerziehende_bg_anteil", "arbeitslose_anteil",
                     "arbeitslose_u25"]
@@ -86,7 +87,12 @@ def hze_table(ctx: Context, threshold: int = 3) -> pd.DataFrame | None:
     if data is None:
         return None
     counts = data.reset_index()
-    year = int(counts.loc[counts["year"] <= ctx.params.reference_year, "year"].max())
+    years = counts.loc[counts["year"] <= ctx.params.reference_year, "year"]
+    if years.empty:
+        raise DisclosureError(f"no year up to the reference year {ctx.params.reference_year} "
+                              f"(the file starts in {int(counts['year'].min())})", file="data/restricted/hze.csv",
+                              expected="counts for a year up to the cycle's reference year")
+    year = int(years.max())
     c = counts[counts["year"] == year].set_index("ot_code")[f"{restricted.SOURCE}:hze_faelle"]
     out = protected_table(c, ctx.areas, threshold)
     out["year"] = year

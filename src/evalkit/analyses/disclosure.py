@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from evalkit.acquire.areas import CITY_CODE
+from evalkit.errors import DisclosureError
 
 MARK = "·"
 
@@ -121,7 +122,11 @@ def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
 def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3) -> pd.DataFrame:
     """The publishable table: every cell with its count as text, "·" where hidden."""
     cells, eqs = cells_and_equations(counts, areas)
-    hidden = suppress(cells["value"], eqs, threshold)
+    try:
+        hidden = suppress(cells["value"], eqs, threshold)
+    except RuntimeError as e:  # too sparse to protect: not published at all
+        raise DisclosureError(f"the table cannot be protected ({e})", file="data/restricted/hze.csv",
+                              expected="enough cells above the threshold to hide every small count") from None
     out = cells.reset_index()
     out["hidden"] = out["cell"].isin(hidden)
     out["published"] = np.where(out["hidden"], MARK, out["value"].map(lambda v: f"{int(v)}"))

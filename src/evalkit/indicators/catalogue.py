@@ -31,6 +31,7 @@ class Indicator(BaseModel):
     sources: list[str]
     check: str | None = None
     restricted: bool = False
+    plausible: tuple[float | None, float | None] | None = None  # [min, max] of a value; default by kind
     source_credit: str  # from the catalogue's `defaults:` unless the indicator names its own
     licence: str
 
@@ -42,6 +43,13 @@ class Indicator(BaseModel):
         if not needs and self.denominator:
             raise ValueError(f"kind {self.kind!r} takes no denominator")
         return self
+
+    @property
+    def plausible_range(self) -> tuple[float, float]:
+        """Shares lie in 0…scale (0–100 %), everything else is ≥ 0, unless the catalogue says more."""
+        lo, hi = self.plausible or (None, None)
+        default_hi = self.scale if self.kind == "rate" else float("inf")
+        return (0.0 if lo is None else lo, default_hi if hi is None else hi)
 
     @property
     def levels(self) -> tuple[str, ...]:

@@ -25,7 +25,12 @@ from evalkit.indicators.checks import (
     published_share_check,
 )
 from evalkit.indicators.engine import compute_indicators
-from evalkit.indicators.plausibility import check_counts, check_geometry, incomplete_years
+from evalkit.indicators.plausibility import (
+    check_counts,
+    check_geometry,
+    check_ranges,
+    incomplete_years,
+)
 from evalkit.paths import Project
 
 
@@ -72,6 +77,7 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     check_geometry(project.raw / geo.path, inputs.areas)
     extra = restricted_quantities(project, inputs.areas)
     table = compute_indicators(inputs.observations, inputs.areas, inputs.catalogue, files, extra)
+    check_ranges(table, inputs.catalogue)
     check = published_share_check(table, inputs.observations, inputs.catalogue)
     check["class"] = classify_mismatch(check)
     legacy = legacy_comparison(project, inputs, table)

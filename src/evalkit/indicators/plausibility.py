@@ -80,3 +80,16 @@ def incomplete_years(indicators: pd.DataFrame, n_ortsteile: int) -> pd.DataFrame
     out = n[n["ortsteile"] < n_ortsteile].copy()
     out["missing"] = n_ortsteile - out["ortsteile"]
     return out.sort_values(["indicator", "year"]).reset_index(drop=True)
+
+
+def check_ranges(indicators: pd.DataFrame, catalogue: Catalogue) -> None:
+    """Every value inside its indicator's plausible range (shares 0–100, counts and densities ≥ 0 …)."""
+    for ind in catalogue.indicators:
+        lo, hi = ind.plausible_range
+        rows = indicators[indicators["indicator"] == ind.id]
+        bad = rows[(rows["value"] < lo - 1e-9) | (rows["value"] > hi + 1e-9)]
+        if len(bad):
+            r = bad.iloc[0]
+            raise DataError(f"{ind.id} = {r['value']:g} for {r['level']} {r['area_code']}, {r['year']} is outside "
+                            f"its plausible range {lo:g}…{hi:g}", file="data/indicators.yaml", record=ind.id,
+                            expected=f"{ind.unit} between {lo:g} and {hi:g} (catalogue key plausible)")
