@@ -131,6 +131,7 @@ gap_text = "; ".join(f"{md(n)} {year_ranges(g.year)}" for n, g in gaps.groupby("
 city = read_table(ctx.project.processed / "city_check.csv")
 incomplete = read_table(ctx.project.processed / "incomplete.csv")
 incomplete = incomplete[incomplete["year"] <= ctx.params.reference_year]
+partial, gaps_years = incomplete[incomplete["ortsteile"] > 0], incomplete[incomplete["ortsteile"] == 0]
 worst = city.loc[city["difference"].idxmin()] if len(city) else None
 since = city[city["year"] >= 2011]
 display(Markdown("\n".join([
@@ -147,8 +148,11 @@ display(Markdown("\n".join([
      f"{de(max(-since['difference'].min(), 0), 0)}: Einwohner ohne Ortsteilzuordnung. evalkit rechnet alle "
      "Ebenen aus Ortsteilsummen.") if worst is not None else "",
     ("- **Unvollständige Jahre** (nicht jeder Ortsteil hat Daten, daher keine Werte für Stadtbezirke, Planungsräume "
-     "und die Stadt): " + "; ".join(f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in incomplete.groupby("indicator"))
-     + ".") if len(incomplete) else "- Jedes Indikatorjahr hat Werte für alle Ortsteile.",
+     "und die Stadt): " + "; ".join(f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in partial.groupby("indicator"))
+     + ".") if len(partial) else "- Jedes Indikatorjahr mit Daten hat Werte für alle Ortsteile.",
+    ("- **Lücken in Zeitreihen** (Jahr ohne Daten): " + "; ".join(
+        f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in gaps_years.groupby("indicator")) + ".")
+    if len(gaps_years) else "",
     "- **Haushaltseinkommen** stammt aus der Bürgerumfrage (Stichprobe) und ist nur je Ortsteil verfügbar.",
     "- **Kleine Ortsteile**: Anteile mit kleinem Nenner schwanken stark; Karten schraffieren sie, Tabellen zeigen "
     "das 95-%-Intervall.",

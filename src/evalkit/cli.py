@@ -43,10 +43,13 @@ def cmd_indicators(args) -> int:
     for _, r in match_rates(res.share_check).iterrows():
         print(f"  published-share check {r['indicator']:22s} {r['matched']:>5d}/{r['checked']:<5d} "
               f"= {100 * r['rate']:.1f} %")
-    inc = res.incomplete[res.incomplete["ortsteile"] > 0]
-    for ind, g in inc.groupby("indicator"):
-        print(f"  note: {ind}: in {', '.join(map(str, g['year']))} not every Ortsteil has data, so Stadtbezirk, "
-              f"Planungsraum and city values are not formed for those years (data/processed/incomplete.csv)")
+    for ind, g in res.incomplete.groupby("indicator"):
+        part, none = g[g["ortsteile"] > 0], g[g["ortsteile"] == 0]
+        if len(part):
+            print(f"  note: {ind}: in {', '.join(map(str, part['year']))} not every Ortsteil has data, so "
+                  f"Stadtbezirk, Planungsraum and city values are not formed (data/processed/incomplete.csv)")
+        if len(none):
+            print(f"  note: {ind}: no data at all in {', '.join(map(str, none['year']))} (a gap in the series)")
     dens = res.density_check["class"].value_counts()
     print(f"  published-density check {len(res.density_check):,d} Ortsteil-years: "
           + ", ".join(f"{n} {c}" for c, n in dens.items()) + " (data/processed/density_check.csv)")

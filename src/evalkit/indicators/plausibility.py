@@ -77,6 +77,12 @@ def incomplete_years(indicators: pd.DataFrame, n_ortsteile: int) -> pd.DataFrame
     are not formed (a partial sum would look real). Listed by the command and on the data-quality page."""
     ot = indicators[indicators["level"] == "ortsteil"]
     n = ot.groupby(["indicator", "year"]).size().rename("ortsteile").reset_index()
+    # a year inside an indicator's span with no Ortsteil at all is a gap too (the whole year is missing)
+    span = n.groupby("indicator")["year"].agg(["min", "max"])
+    full = pd.DataFrame([(i, y) for i, r in span.iterrows() for y in range(int(r["min"]), int(r["max"]) + 1)],
+                        columns=["indicator", "year"])
+    n = full.merge(n, on=["indicator", "year"], how="left").fillna({"ortsteile": 0})
+    n["ortsteile"] = n["ortsteile"].astype(int)
     out = n[n["ortsteile"] < n_ortsteile].copy()
     out["missing"] = n_ortsteile - out["ortsteile"]
     return out.sort_values(["indicator", "year"]).reset_index(drop=True)
