@@ -82,3 +82,17 @@ def test_python_too_old_or_missing_is_named(tmp_path):
     r = run_tasks(env, "system", "build")
     assert r.returncode != 0
     assert "Python >= 3.11" in r.stderr
+
+
+def test_python_without_venv_gets_python3_venv(tmp_path):
+    """Debian's python3 without the python3-venv package cannot make .venv: tasks installs the package."""
+    env, log = fake_path(tmp_path, chromium=True)
+    fake = tmp_path / "bin" / "python3"
+    fake.unlink()
+    fake.write_text(f'#!/bin/bash\nfor a in "$@"; do [[ "$a" == *ensurepip* ]] && exit 1; done\n'
+                    f'exec {sys.executable} "$@"\n')
+    fake.chmod(0o755)
+    r = run_tasks(env, "system", "build")
+    assert r.returncode == 0, r.stderr
+    installs = [c for c in log.read_text().splitlines() if c.startswith("install")]
+    assert installs and "python3-venv" in installs[0].split()
