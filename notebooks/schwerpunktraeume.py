@@ -26,10 +26,11 @@ from IPython.display import HTML, Markdown, display
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, maps
-from evalkit.publish.fmt import de, html_table, md
+from evalkit.publish.fmt import band_text, de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 k = ctx.params.priority.top_k  # the size of the computed priority group (13 in the plan)
+
 pp = ctx.params.priority
 idx = analyses.need_index(ctx)
 win = analyses.windows(ctx)
@@ -62,17 +63,19 @@ display(HTML(html_table(w, formats={"Gewicht": lambda v: de(v, 2)}, caption="Ind
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 vals = idx.rename(columns={"index": "value"})
 flag = idx.set_index("area_code")["need_class"].eq(analyses.priority.FLAGGED)
-fig = maps.choropleth(ctx.geojson, vals, f"Bedarfsindex {ctx.params.cycle}", "Index (gewichtete z-Werte)", flag,
+fig = maps.choropleth(ctx.geojson, vals, f"Bedarfsindex {ctx.params.cycle}", "Index (Standardabweichungen)", flag,
                       cmap="cividis", decimals=2)
 figures.show(fig, caption=f"Bedarfsindex je Ortsteil, Zyklus {ctx.params.cycle} (schraffiert: nicht eingestuft).",
              alt=maps.alt_text(vals, names, f"Bedarfsindex {ctx.params.cycle}", "Indexpunkte", 2), credit=maps.CREDIT)
-classes = [c for _, c in analyses.priority.CLASSES] + [analyses.priority.FLAGGED]
+bands = sorted(analyses.ikjhp_method(ctx).classes, key=lambda b: -(b.lower if b.lower is not None else -1e9))
+classes = [b.label for b in bands] + [analyses.priority.FLAGGED]
 codes = idx.assign(value=idx["need_class"].map({c: i for i, c in enumerate(classes)}))
 fig = maps.choropleth(ctx.geojson, codes, f"Bedarfsklassen {ctx.params.cycle}", "Klasse (0 = sehr hoher Bedarf)",
                       None, cmap="cividis_r", decimals=0)
 counts = idx["need_class"].value_counts()
-figures.show(fig, caption="Bedarfsklassen nach Standardabweichungen des Index: 0 sehr hoher Bedarf (≥ 1,5 SD), "
-                          "1 hoher (≥ 0,5 SD), 2 mittlerer, 3 niedriger Bedarf (≤ −0,5 SD), 4 nicht eingestuft.",
+figures.show(fig, caption="Bedarfsklassen nach dem standardisierten Index (in Standardabweichungen, SD): "
+                          + "; ".join(f"{i} {md(b.label)} ({band_text(b.lower, b.upper, 'SD')})" for i, b in enumerate(bands))
+                          + f"; {len(bands)} nicht eingestuft.",
              alt="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()) + ".",
              credit=maps.CREDIT)
 

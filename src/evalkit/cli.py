@@ -117,6 +117,17 @@ def cmd_lab(args) -> int:
         return 0
 
 
+def cmd_index(args) -> int:
+    from evalkit.analyses.index import run_index
+
+    result, messages = run_index(Path(args.table), Path(args.method), Path(args.out))
+    for m in messages:
+        print(f"evalkit index: {m}", file=sys.stderr)
+    scored = result["index"].notna().sum()
+    print(f"evalkit index: {len(result)} areas, {scored} scored, {len(result) - scored} not scored → {args.out}")
+    return 0
+
+
 def cmd_build(args) -> int:
     for step in (cmd_fetch, cmd_indicators, cmd_run, cmd_site):
         rc = step(args)
@@ -192,6 +203,12 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, help="port of the server (default: JupyterLab's, 8888 or the next free)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     lab.set_defaults(func=cmd_lab)
+
+    ix = sub.add_parser("index", help="apply a need-index method file to any CSV table of areas")
+    ix.add_argument("table", help="CSV table, one row per area (; or , separated, decimal point or comma)")
+    ix.add_argument("--method", required=True, help="method file (YAML), e.g. data/index_methods/berlin-mss-status.yaml")
+    ix.add_argument("--out", required=True, help="result CSV: id, name, index, rank, class")
+    ix.set_defaults(func=cmd_index)
 
     b = sub.add_parser("build", help="fetch + indicators + run --all + site")
     mirror_opt(b)

@@ -47,8 +47,8 @@ def test_composite_equals_hand_computed_z_scores():
     # a = 1..6 %, b = 6..1 %: z(a) = (a - 3.5)/sd, z(b) = -z(a); sd (population) of 1..6 = sqrt(35/12)
     sd = np.sqrt(35 / 12)
     za = (np.arange(1, 7) - 3.5) / sd
-    expected = 0.75 * za + 0.25 * (-za)
-    assert idx["index"].to_numpy() == pytest.approx(np.round(expected, 6))
+    expected = 0.75 * za + 0.25 * (-za)  # the weighted sum, then standardised (population SD; its mean is 0)
+    assert idx["index"].to_numpy() == pytest.approx(np.round(expected / expected.std(), 6))
     assert list(idx.sort_values("rank")["area_code"][:2]) == ["05", "04"]
     assert idx.set_index("area_code").loc["05", "top13"] and not idx.set_index("area_code").loc["03", "top13"]
     # classes: the index in standard deviations; 05 lies at 2.5/sqrt(35/12) = 1.46 SD → "hoher Bedarf" (< 1.5)

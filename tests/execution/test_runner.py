@@ -298,7 +298,10 @@ def test_evaluation_tables_per_cycle(built_project):
     idx = pd.read_csv(built_project / "reports/2022/tabellen/bedarfsindex.csv", dtype={"area_code": str})
     top = idx.sort_values("rank").head(3)
     assert list(top.area_name) == ["Grünau-Mitte", "Grünau-Nord", "Volkmarsdorf"]
-    assert top["index"].round(4).tolist() == [1.6176, 1.5846, 1.5664]
+    assert top["index"].round(4).tolist() == [2.4910, 2.4401, 2.4120]  # standardised (SD units) since the engine
+    assert idx.need_class.value_counts().to_dict() == {"mittlerer Bedarf": 21, "niedriger Bedarf": 19,
+                                                       "nicht eingestuft (zu kleine Basis)": 10, "hoher Bedarf": 8,
+                                                       "sehr hoher Bedarf": 5}
     tr = pd.read_csv(built_project / "reports/2022/tabellen/trends.csv").set_index(["indicator", "group", "period"])
     assert tr.loc[("kinder_sgb2_quote", "abstand", "2020–2022"), "slope"] == pytest.approx(-1.976371, abs=1e-6)
     assert tr.loc[("kinder_sgb2_quote", "uebrige", "2008–2019"), "slope"] == pytest.approx(-1.206993, abs=1e-6)

@@ -82,3 +82,11 @@ def test_year_ranges():
 
     assert year_ranges([2020, 2018, 2019, 2022]) == "2018–2020, 2022"
     assert year_ranges([2018, 2020]) == "2018, 2020" and year_ranges([2021]) == "2021"
+
+
+def test_band_text_says_what_the_engine_applies():
+    from evalkit.publish.fmt import band_text
+
+    assert band_text(1.5, None, "SD") == "ab 1,5 SD"
+    assert band_text(-0.5, 0.5, "SD") == "-0,5 bis unter 0,5 SD"
+    assert band_text(None, -0.5) == "unter -0,5"

@@ -23,11 +23,19 @@ def _directions(ctx: Context) -> dict[str, bool | None]:
     return {i: ctx.catalogue.get(i).higher_is_worse for i in ctx.params.priority.weights}
 
 
+def ikjhp_method(ctx: Context):
+    """The IKJHP index method (data/index_methods/ikjhp.yaml): its classes and standardisation."""
+    from evalkit.analyses.index import load_method
+
+    return load_method(ctx.project.data / "index_methods" / "ikjhp.yaml")
+
+
 def need_index(ctx: Context, perturbations: int | None = None) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.need_index(
         ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
-        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed, _directions(ctx))
+        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed, _directions(ctx),
+        ikjhp_method(ctx).classes)
 
 
 def windows(ctx: Context) -> pd.DataFrame:

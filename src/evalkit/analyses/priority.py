@@ -2,8 +2,10 @@
 
 Each need indicator is pooled over a window of years (numerators and denominators summed: the honest 3-year
 mean of a rate), standardised across Ortsteile (z-scores, or normal scores of ranks), weighted and summed.
-Ortsteile whose pooled denominator is too small for any indicator are flagged and not ranked. Classes follow
-the standard-deviation bands of Berlin's Monitoring Soziale Stadtentwicklung. Stability: how often an Ortsteil
+Ortsteile whose pooled denominator is too small for any indicator are flagged and not ranked. Scoring and
+classes run through the general engine (`analyses.index`) with the method file data/index_methods/ikjhp.yaml:
+the weighted sum is standardised, and IKJHP's own bands (−0.5, +0.5, +1.5 SD) name the classes — narrower than
+Berlin's MSS (−1.0, +1.0, +1.5), whose method file is tested against the official classes. Stability: how often an Ortsteil
 stays in the top k when the weights are drawn from a Dirichlet around the defaults (fixed seed) and when the
 smoothing window changes.
 """
@@ -12,10 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-CLASSES = [(1.5, "sehr hoher Bedarf"), (0.5, "hoher Bedarf"), (-0.5, "mittlerer Bedarf"),
-           (-np.inf, "niedriger Bedarf")]
+from evalkit.analyses import index as engine
+
+# the bands of data/index_methods/ikjhp.yaml (a test checks they agree); callers pass the file's own
+BANDS = [engine.Band(label="niedriger Bedarf", **{"from": None, "to": -0.5}),
+         engine.Band(label="mittlerer Bedarf", **{"from": -0.5, "to": 0.5}),
+         engine.Band(label="hoher Bedarf", **{"from": 0.5, "to": 1.5}),
+         engine.Band(label="sehr hoher Bedarf", **{"from": 1.5, "to": None})]
 FLAGGED = "nicht eingestuft (zu kleine Basis)"
 COLUMNS = ["area_code", "area_name", "index", "rank", "need_class", "top13", "stability"]
 
@@ -31,12 +37,7 @@ def pooled(table: pd.DataFrame, indicator: str, end_year: int, window: int) -> p
     return g
 
 
-def standardise(values: pd.Series, how: str = "z") -> pd.Series:
-    """z-scores across Ortsteile (population SD), or van der Waerden normal scores of the ranks."""
-    if how == "rank":
-        r = values.rank(method="average")
-        return pd.Series(norm.ppf(r / (len(values) + 1)), index=values.index)
-    return (values - values.mean()) / values.std(ddof=0)
+standardise = engine.standardise
 
 
 def components(table: pd.DataFrame, years: dict[str, int], window: int, min_denominator: float,
@@ -60,15 +61,13 @@ def standardised(frame: pd.DataFrame, small: pd.Series, how: str = "z") -> pd.Da
 
 
 def composite(frame: pd.DataFrame, small: pd.Series, weights: dict[str, float], how: str = "z") -> pd.Series:
-    """Weighted sum of the standardised indicators."""
+    """The index of the ranked Ortsteile: the engine's standardised weighted sum of standardised indicators."""
     w = pd.Series(weights, dtype=float)
-    w = w / w.sum()
-    return (standardised(frame, small, how)[w.index] * w).sum(axis=1)
+    return engine.score(frame[~small], (w / w.sum()).to_dict(), how, "standardised")
 
 
-def classify(index: pd.Series) -> pd.Series:
-    s = (index - index.mean()) / index.std(ddof=0)
-    return s.map(lambda v: FLAGGED if pd.isna(v) else next(label for cut, label in CLASSES if v >= cut))
+def classify(index: pd.Series, bands=BANDS) -> pd.Series:
+    return engine.classify(index, bands, FLAGGED)
 
 
 def top_k(index: pd.Series, k: int) -> set:
@@ -77,7 +76,8 @@ def top_k(index: pd.Series, k: int) -> set:
 
 def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], window: int = 3,
                how: str = "z", top: int = 13, min_denominator: float = 50, perturbations: int = 500,
-               concentration: float = 50.0, seed: int = 20201, higher_is_worse: dict | None = None) -> pd.DataFrame:
+               concentration: float = 50.0, seed: int = 20201, higher_is_worse: dict | None = None,
+               bands=BANDS) -> pd.DataFrame:
     """The priority index table (COLUMNS), one row per Ortsteil, sorted by area_code."""
     frame, small, names = components(table, years, window, min_denominator, higher_is_worse)
     idx = composite(frame, small, weights, how)
@@ -96,7 +96,7 @@ def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, fl
     out = out.set_index("area_code", drop=False)
     out["index"] = idx.reindex(out.index).round(6)
     out["rank"] = rank.reindex(out.index).astype("Int64")
-    out["need_class"] = classify(idx).reindex(out.index).fillna(FLAGGED)
+    out["need_class"] = classify(idx, bands).reindex(out.index).fillna(FLAGGED)
     out["top13"] = out.index.isin(chosen)
     # share of weight draws that keep the Ortsteil in the top group; undefined (NaN) without draws
     stability = hits / perturbations if perturbations > 0 else pd.Series(np.nan, index=hits.index)

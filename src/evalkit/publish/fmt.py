@@ -70,3 +70,15 @@ def year_ranges(years) -> str:
             runs.append(f"{start}–{y}" if y != start else f"{y}")
             start = None
     return ", ".join(runs)
+
+
+def band_text(lower, upper, unit: str = "") -> str:
+    """A class band in words, exactly as the engine applies it: `from` inclusive, `to` exclusive."""
+    u = f" {unit}" if unit else ""
+    if lower is None and upper is None:
+        return "alle Werte"
+    if lower is None:
+        return f"unter {de(upper, 1)}{u}"
+    if upper is None:
+        return f"ab {de(lower, 1)}{u}"
+    return f"{de(lower, 1)} bis unter {de(upper, 1)}{u}"
