@@ -29,18 +29,50 @@ from evalkit.publish import figures, reading_aids
 from evalkit.publish.fmt import de, md
 
 ctx = load_context(project_root, cycle, output_dir)
-members = analyses.priority_members(ctx)
+ev = ctx.params.evaluation
+group, eligible = analyses.evaluation_group(ctx)
+members = set(group["area_code"])
+save_table(ctx, group, "evaluationsgruppe.csv")
+its = analyses.its_results(ctx, group, eligible)
+save_table(ctx, its, "its.csv")
 tt, glm = analyses.trend_tables(ctx, members)
 save_table(ctx, tt, "trends.csv")
 save_table(ctx, glm, "trends_logit.csv")
-names = ctx.areas.set_index("ot_code")["ortsteil"]
 display(Markdown(
-    f"Als *Schwerpunkträume* gelten hier die {ctx.params.priority.top_k} Ortsteile mit dem höchsten berechneten "
-    "Bedarfsindex dieses Zyklus ("
-    + ", ".join(map(md, sorted(names[list(members)]))) + "); die amtliche Liste ist nicht öffentlich. Beide Gruppen "
-    "werden aus Zählungen gebildet (Zähler und Nenner summiert). Trends: Gerade je Zeitraum, in Prozentpunkten pro "
-    "Jahr, Standardfehler nach Ortsteilen geclustert; 95-%-Intervalle. Der Abstand ist die Differenz der Anteile "
-    "(Schwerpunkträume minus übriges Stadtgebiet); seine Veränderung ist die Wechselwirkung Jahr × Gruppe."))
+    f"**Evaluationsgruppe** sind die {len(group)} Ortsteile, die vor dem betrachteten Zeitraum feststanden: "
+    f"{md(group['basis'].iloc[0])}: " + ", ".join(map(md, group["area_name"])) + ". Sie ist in jedem Zyklus "
+    f"dieselbe; die Bedarfslage dieses Zyklus steht auf der Seite *Schwerpunkträume*. Die amtliche Liste der "
+    "Schwerpunkträume ist nicht öffentlich."))
+
+# %% [markdown]
+# ## Veränderung zum Planstart: unterbrochene Zeitreihe
+# Je Kennzahl ein Modell über alle Jahre und Ortsteile (Anteile in Prozentpunkten, gewichtet mit dem Nenner):
+# Niveau und Trend der Evaluationsgruppe vor und nach dem Planstart, jeweils im Vergleich zum übrigen
+# Stadtgebiet. Intervalle mit nach Ortsteilen geclusterten Standardfehlern (t-Verteilung, Korrektur für wenige
+# Gruppen). Der *Permutations-p*-Wert sagt, wie oft zufällig gewählte Gruppen gleicher Größe einen mindestens so
+# großen Wert zeigen; der *Placebo* setzt einen vorgetäuschten Start in die Jahre davor.
+
+# %%
+#| echo: false
+for ind in analyses.TREND_INDICATORS:
+    rows = its[its.indicator == ind]
+    if rows.empty:
+        continue
+    spec = ctx.catalogue.get(ind)
+    until = ctx.year(ind)
+    fitted = analyses.its.fitted_series(ctx.indicators, ind, members, ev.plan_start, ev.first_year, until)
+    display(Markdown(f"### {spec.name}"))
+    fig = figures.its_figure(fitted, spec.name, spec.unit, ev.plan_start)
+    figures.show(fig, caption=f"{spec.name}: beobachtete Anteile (Punkte) und die angepassten Geraden vor und nach "
+                              f"{ev.plan_start}, Evaluationsgruppe und übriges Stadtgebiet.",
+                 alt=f"Punkte und Geradenstücke {spec.name} von {ev.first_year} bis {until} für zwei Gruppen.")
+    post = list(range(ev.plan_start, until + 1))
+    display(Markdown("**Lesehilfe.** " + reading_aids.its_reading_aid(spec.name, rows, post, ev.plan_start)))
+
+# %% [markdown]
+# ## Trends je Zeitraum
+# Ergänzend: Gerade je Zeitraum, in Prozentpunkten pro Jahr, Standardfehler nach Ortsteilen geclustert;
+# 95-%-Intervalle. Der Abstand ist die Differenz der Anteile (Evaluationsgruppe minus übriges Stadtgebiet).
 
 # %%
 #| echo: false
@@ -48,19 +80,19 @@ for ind in analyses.TREND_INDICATORS:
     spec = ctx.catalogue.get(ind)
     s = trends.group_series(ctx.indicators, ind, members, ctx.year(ind))
     s = s[s.year >= 2008]
-    display(Markdown(f"## {spec.name}"))
+    display(Markdown(f"### {spec.name}"))
     series = {}
-    for grp, label in (("schwerpunkt", "Schwerpunkträume"), ("uebrige", "übriges Stadtgebiet")):
+    for grp, label in (("schwerpunkt", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet")):
         series[label] = s[s.group == grp]
     fig = figures.trend_lines(series, spec.name, spec.unit)
-    figures.show(fig, caption=f"{spec.name}: Schwerpunkträume und übriges Stadtgebiet (Band: 95-%-Intervall; "
+    figures.show(fig, caption=f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet (Band: 95-%-Intervall; "
                               "gestrichelt: Planstart 2020).",
                  alt=f"Liniendiagramm {spec.name} für zwei Gruppen von {int(s.year.min())} bis {int(s.year.max())}.")
     gap = trends.gap_by_year(s)
     fig = figures.trend_lines({"Abstand": gap.rename(columns={"gap": "value"})}, f"Abstand: {spec.name}",
                               "Prozentpunkte")
     last = gap.iloc[-1]
-    figures.show(fig, caption=f"Abstand zwischen Schwerpunkträumen und übrigem Stadtgebiet: {spec.name} "
+    figures.show(fig, caption=f"Abstand zwischen Evaluationsgruppe und übrigem Stadtgebiet: {spec.name} "
                               "(Band: 95-%-Intervall).",
                  alt=f"Liniendiagramm des Abstands; zuletzt ({int(last.year)}) {de(last.gap)} Prozentpunkte.")
     rows = tt[tt.indicator == ind]
@@ -71,8 +103,9 @@ for ind in analyses.TREND_INDICATORS:
 # - Die Gebiete sind klein; Intervalle sind breit, und einzelne Jahre schwanken.
 # - Die Daten enden 2022 (SGB II, Arbeitslose) bzw. 2023 (Migrationshintergrund); nach dem Planstart 2020 liegen
 #   nur wenige Jahre vor.
-# - Die Schwerpunkträume sind hier *berechnet*; sie wurden nach Bedarf ausgewählt. Eine Annäherung an das übrige
-#   Stadtgebiet kann daher auch Regression zur Mitte sein.
+# - Die Evaluationsgruppe ist *berechnet* und nach Bedarf ausgewählt (aus den Daten bis 2018). Gebiete, die wegen
+#   hoher Werte gewählt wurden, nähern sich oft von selbst der Mitte an (Regression zur Mitte); der Vergleich der
+#   Trends vor 2020 und der Placebo-Start zeigen, wie stark solche Drift ist.
 # - Ohne ein Untersuchungsdesign, das Ursachen trennt (etwa Vergleichsgebiete ohne Maßnahmen), sind die Trends
 #   **keine Wirkungsaussage** über den Plan oder einzelne Maßnahmen.
 # - Zur Kontrolle der Richtung schätzt evalkit dieselben Zellen mit einem Binomial-GLM auf den Zählungen

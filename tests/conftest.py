@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = ["data/sources.yaml", "data/areas.csv", "data/indicators.yaml", "data/name_corrections.csv",
-             "data/measures", "data/reference", "params", "notebooks", "site", "_quarto.yml", "index.qmd",
+             "data/measures", "data/reference", "data/index_methods", "params", "notebooks", "site", "_quarto.yml", "index.qmd",
              "methoden.qmd", "daten.qmd", "indikatoren.qmd"]
 
 

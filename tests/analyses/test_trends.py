@@ -59,5 +59,5 @@ def test_gap_by_year_and_reading_aid():
     assert (g["lower"] < g["gap"]).all() and (g["gap"] < g["upper"]).all()
     tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
     text = reading_aid("Der Anteil", tt)
-    assert "sank in den Schwerpunkträumen um 1,00 Prozentpunkte pro Jahr" in text
+    assert "sank in der Evaluationsgruppe um 1,00 Prozentpunkte pro Jahr" in text
     assert "Der Abstand schrumpfte um 0,75 Prozentpunkte pro Jahr" in text

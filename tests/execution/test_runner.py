@@ -305,6 +305,22 @@ def test_evaluation_tables_per_cycle(built_project):
     tr = pd.read_csv(built_project / "reports/2022/tabellen/trends.csv").set_index(["indicator", "group", "period"])
     assert tr.loc[("kinder_sgb2_quote", "abstand", "2020–2022"), "slope"] == pytest.approx(-1.976371, abs=1e-6)
     assert tr.loc[("kinder_sgb2_quote", "uebrige", "2008–2019"), "slope"] == pytest.approx(-1.206993, abs=1e-6)
+    # the evaluation group: fixed at the 2018 baseline, the same file in every later cycle
+    groups = [(built_project / f"reports/{c}/tabellen/evaluationsgruppe.csv").read_bytes() for c in CYCLES[1:]]
+    assert groups[0] == groups[1] == groups[2]
+    g = pd.read_csv(built_project / "reports/2022/tabellen/evaluationsgruppe.csv", dtype=str)
+    assert list(g.columns) == ["area_code", "area_name", "basis"] and len(g) == 13
+    assert set(g.area_name) == {"Schönefeld-Abtnaundorf", "Schönefeld-Ost", "Mockau-Süd", "Neustadt-Neuschönefeld",
+                                "Volkmarsdorf", "Sellerhausen-Stünz", "Paunsdorf", "Schönau", "Grünau-Ost",
+                                "Grünau-Mitte", "Lausen-Grünau", "Grünau-Nord", "Möckern"}
+    its = pd.read_csv(built_project / "reports/2022/tabellen/its.csv").set_index(["indicator", "term"])
+    assert list(its.reset_index().columns) == ["indicator", "term", "estimate", "lower", "upper", "p_perm"]
+    assert {"level_change", "slope_change", "pre_slope_diff", "placebo_slope_change"} <= set(
+        its.index.get_level_values("term"))
+    assert its.loc[("kinder_sgb2_quote", "slope_change"), "estimate"] == pytest.approx(-2.388355, abs=1e-6)
+    assert its.loc[("kinder_sgb2_quote", "slope_change"), "p_perm"] == pytest.approx(0.001)
+    tr_nb = (built_project / "reports/2022/trends.ipynb").read_text(encoding="utf-8")
+    assert "Permutations-p" in tr_nb and "nicht sicher von Drift" in tr_nb and "verursacht" in tr_nb
     nb = (built_project / "reports/2022/massnahmen.ipynb").read_text(encoding="utf-8")
     assert "evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
     assert "SYNTHETISCHE Zahlen" in nb

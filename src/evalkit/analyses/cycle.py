@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.acquire import restricted
-from evalkit.analyses import measures, priority, trends
+from evalkit.analyses import its, measures, priority, trends
 from evalkit.analyses.disclosure import protected_table
 from evalkit.cycles.context import Context
 from evalkit.errors import DisclosureError
@@ -51,6 +51,42 @@ def reference(ctx: Context) -> pd.DataFrame:
 def priority_members(ctx: Context) -> set:
     idx = need_index(ctx, perturbations=0)
     return set(idx.loc[idx["top13"], "area_code"])
+
+
+def group_cycle(ctx: Context):
+    """The parameters of the cycle whose computed top group is the evaluation group (default: the 2018 baseline)."""
+    from evalkit.cycles.params import cycle_files, load_cycle
+
+    files = cycle_files(ctx.project.params)
+    years = (int(ctx.indicators["year"].min()), int(ctx.indicators["year"].max()))
+    return load_cycle(files[ctx.params.evaluation.group_from_cycle], ctx.catalogue, years, files.keys())
+
+
+def evaluation_group(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
+    """The group compared with the rest of the city, fixed before the period judged: the computed top group of
+    the baseline cycle, the same in every later cycle. Also the Ortsteile a permutation may draw (not flagged for
+    a small base in that cycle)."""
+    from evalkit.cycles.params import effective_year
+
+    base = group_cycle(ctx)
+    pp = base.priority
+    years = {i: effective_year(ctx.indicators, i, base.reference_year) for i in pp.weights}
+    idx = priority.need_index(ctx.indicators, years, pp.weights, pp.window, pp.normalise, pp.top_k,
+                              pp.min_denominator, 0, pp.concentration, pp.seed, _directions(ctx),
+                              ikjhp_method(ctx).classes)
+    group = idx[idx["top13"]].sort_values("area_code")
+    basis = (f"Top {pp.top_k} des berechneten Bedarfsindex im Zyklus {base.cycle} (Bezugsjahr "
+             f"{base.reference_year}, {pp.window}-Jahres-Fenster)")
+    out = pd.DataFrame({"area_code": group["area_code"], "area_name": group["area_name"], "basis": basis})
+    eligible = sorted(idx.loc[idx["need_class"] != priority.FLAGGED, "area_code"])
+    return out.reset_index(drop=True), eligible
+
+
+def its_results(ctx: Context, group: pd.DataFrame, eligible: list[str]) -> pd.DataFrame:
+    """The interrupted time series of every trend indicator for the evaluation group (its.csv)."""
+    ev = ctx.params.evaluation
+    return its.its_table(ctx.indicators, {i: ctx.year(i) for i in TREND_INDICATORS}, set(group["area_code"]),
+                         eligible, ev.plan_start, ev.first_year, ev.placebo_start, ev.permutations, ev.seed)
 
 
 def trend_tables(ctx: Context, members: set) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -34,6 +34,20 @@ class PriorityParams(BaseModel):
     alt_windows: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
 
 
+class EvaluationParams(BaseModel):
+    """The evaluation design: a group fixed before the period judged, and how the change at the plan start is
+    tested (interrupted time series with permutation inference and a placebo start)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_from_cycle: int = 2018  # the computed top group of this cycle (the data the plan was drawn from)
+    plan_start: int = 2020
+    first_year: int = 2008
+    placebo_start: int = 2016
+    permutations: int = 999
+    seed: int = 20201
+
+
 class CycleParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +63,7 @@ class CycleParams(BaseModel):
     profiles: list[Literal["stadtbezirk", "planungsraum"]] = ["stadtbezirk", "planungsraum"]
     small_denominator: float = 50
     priority: PriorityParams = Field(default_factory=PriorityParams)
+    evaluation: EvaluationParams = Field(default_factory=EvaluationParams)
 
 
 def cycle_files(params_dir: Path) -> dict[int, Path]:
@@ -92,6 +107,9 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
     if not lo <= p.reference_year <= hi:
         raise ParamsError(f"key 'reference_year': {p.reference_year} is outside the data ({lo}–{hi})", file=path,
                           expected=f"a year between {lo} and {hi}")
+    if p.evaluation.group_from_cycle not in known_cycles:
+        raise ParamsError(f"key 'evaluation.group_from_cycle': cycle {p.evaluation.group_from_cycle} does not exist",
+                          file=path, expected=f"one of {sorted(known_cycles)}")
     if p.compare_with is not None and p.compare_with not in known_cycles:
         raise ParamsError(f"key 'compare_with': cycle {p.compare_with} does not exist", file=path,
                           expected=f"one of {sorted(known_cycles)} or null")

@@ -47,7 +47,8 @@ def _module_attributes() -> dict[str, dict[str, int]]:
         # evalkit's own modules are compared name by name; elsewhere the public names (private ones are the
         # libraries' lazily filled caches, not state a notebook relies on)
         ours = name == "evalkit" or name.startswith("evalkit.")
-        out[name] = {k: id(v) for k, v in list(attrs.items()) if k not in skip and (ours or not k.startswith("_"))}
+        out[name] = {k: id(v) for k, v in list(attrs.items())
+                     if k not in skip and k != "__warningregistry__" and (ours or not k.startswith("_"))}
     return out
 
 
@@ -89,6 +90,18 @@ def baseline() -> None:
                      numpy_random=np.random.get_state() if np is not None else None)
 
 
+def forget_warnings() -> None:
+    """A warning shown once is shown again in the next notebook, as on a new kernel: the per-module registries
+    of shown warnings are invalidated (what `warnings` itself does when its filters change)."""
+    mutated = getattr(warnings, "_filters_mutated", None) or getattr(warnings, "_filters_mutated_lock_held", None)
+    if mutated is not None:
+        mutated()
+    for mod in list(sys.modules.values()):
+        reg = getattr(mod, "__warningregistry__", None)
+        if isinstance(reg, dict):
+            reg.clear()
+
+
 def restore_random() -> None:
     """The global random streams are not compared but put back: every notebook starts where a new kernel
     starts (Python's `random` and NumPy's legacy global generator)."""
@@ -126,4 +139,5 @@ def audit(cwd: str | None = None) -> str:
     if cwd is not None:
         os.chdir(cwd)
     restore_random()
+    forget_warnings()
     return json.dumps({"clean": not changed, "changed": changed[:20]})

@@ -246,7 +246,9 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         # of the compared cycle, notebooks use only its number and reference year
         cmp = {"cycle": p.compare_with, "reference_year": cycles[p.compare_with].reference_year} \
             if p.compare_with else None
-        t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs, {"self": p.model_dump(), "compare": cmp})
+        group = cycles[p.evaluation.group_from_cycle].model_dump()  # the evaluation group comes from that cycle
+        t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs,
+                                    {"self": p.model_dump(), "compare": cmp, "group": group})
         done = states[t.cycle].get(t.output)
         if not force and done == t.fingerprint and (project.reports / str(t.cycle) / t.output).is_file():
             report.reused.append(t.label)

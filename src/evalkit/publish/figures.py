@@ -65,3 +65,23 @@ def trend_lines(series: dict, title: str, unit: str, years_marked=(2020,)):
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}"))
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def its_figure(series, title: str, unit: str, start: int = 2020):
+    """Both groups' observed rates (points) and the interrupted time series' fitted segments (lines, broken at
+    the plan start). `series`: year, group (evaluationsgruppe | uebrige), observed, fitted."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    labels = {"evaluationsgruppe": "Evaluationsgruppe", "uebrige": "übriges Stadtgebiet"}
+    for i, (key, label) in enumerate(labels.items()):
+        df = series[series["group"] == key].sort_values("year")
+        colour = PALETTE[i]
+        ax.plot(df["year"], df["observed"], "o", ms=3.5, color=colour, label=f"{label} (beobachtet)")
+        for part in (df[df["year"] < start], df[df["year"] >= start]):
+            ax.plot(part["year"], part["fitted"], "-", lw=1.6, color=colour)
+    ax.axvline(start - 0.5, color="grey", lw=0.8, ls="--")
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    german_axis(ax, "y", 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}"))
+    ax.legend(frameon=False, fontsize=8)
+    return fig

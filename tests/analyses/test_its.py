@@ -1,0 +1,90 @@
+"""Comparative interrupted time series on a synthetic panel whose terms are known by construction."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit.analyses.its import fit, its_table, panel, permutation_p
+
+GROUP = {"01", "02", "03"}
+AREAS = ["01", "02", "03", "04", "05", "06"]
+OFFSET = {"01": 0.3, "02": -0.3, "03": 0.0, "04": 0.4, "05": -0.4, "06": 0.0}  # cancel within each group
+
+
+def rate(area: str, year: int) -> float:
+    t, post = year - 2020, float(year >= 2020)
+    rest = 10 + 0.5 * t + 1.0 * post - 0.2 * t * post
+    if area in GROUP:  # pre-slope difference −0.2, level change −1.5, slope change −0.3
+        return rest + 2.0 - 0.2 * t - 1.5 * post - 0.3 * t * post + OFFSET[area]
+    return rest + OFFSET[area]
+
+
+def table(noise: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for a in AREAS:
+        for y in range(2012, 2024):
+            den = 1000.0
+            rows.append(("x", "ortsteil", a, y, (rate(a, y) + noise * rng.standard_normal()) * den / 100, den))
+    return pd.DataFrame(rows, columns=["indicator", "level", "area_code", "year", "numerator", "denominator"])
+
+
+def test_its_terms_equal_the_constructed_ones():
+    est = fit(panel(table(), "x", GROUP, 2012, 2023), 2020).set_index("term")
+    assert est.loc["pre_slope_diff", "estimate"] == pytest.approx(-0.2, abs=1e-9)
+    assert est.loc["level_change", "estimate"] == pytest.approx(-1.5, abs=1e-9)
+    assert est.loc["slope_change", "estimate"] == pytest.approx(-0.3, abs=1e-9)
+    noisy = fit(panel(table(noise=0.01), "x", GROUP, 2012, 2023), 2020).set_index("term")
+    truth = {"pre_slope_diff": -0.2, "level_change": -1.5, "slope_change": -0.3}
+    for term, value in truth.items():  # small noise: the estimate moves a little and gets a finite interval
+        r = noisy.loc[term]
+        assert r["estimate"] == pytest.approx(value, abs=0.05)
+        assert np.isfinite([r["lower"], r["upper"]]).all() and r["lower"] < r["estimate"] < r["upper"]
+        assert r["upper"] - r["lower"] < 0.5
+
+
+def test_permutation_p_by_exact_enumeration():
+    # 20 ways to label 3 of 6 areas; only the true group and its complement reach |estimate|: p = 2/20
+    p = permutation_p(panel(table(), "x", GROUP, 2012, 2023), 2020, AREAS, 3, draws=999)
+    assert p == pytest.approx({"pre_slope_diff": 0.1, "level_change": 0.1, "slope_change": 0.1})
+
+
+def test_placebo_and_pandemic_rows():
+    out = its_table(table(), {"x": 2023}, GROUP, AREAS, start=2020, first=2012, placebo_start=2016)
+    row = out.set_index("term")
+    assert list(out.columns) == ["indicator", "term", "estimate", "lower", "upper", "p_perm"]
+    assert set(row.index) == {"pre_slope_diff", "level_change", "slope_change", "placebo_slope_change",
+                              "slope_change_without_2020_2021"}
+    assert row.loc["placebo_slope_change", "estimate"] == pytest.approx(0.0, abs=1e-6)  # linear before 2020
+    assert row.loc["slope_change_without_2020_2021", "estimate"] == pytest.approx(-0.3, abs=1e-6)
+    assert out.equals(its_table(table(), {"x": 2023}, GROUP, AREAS, start=2020, first=2012, placebo_start=2016))
+
+
+def test_random_draws_when_there_are_many_sets():
+    areas = [f"{i:02d}" for i in range(20)]
+    rows = [("x", "ortsteil", a, y, (10 + (0.5 if a in {"00", "01", "02"} and y >= 2020 else 0)) * 10, 1000.0)
+            for a in areas for y in range(2014, 2024)]
+    t = pd.DataFrame(rows, columns=["indicator", "level", "area_code", "year", "numerator", "denominator"])
+    p = permutation_p(panel(t, "x", {"00", "01", "02"}, 2014, 2023), 2020, areas, 3, draws=199, seed=1)
+    # C(20, 3) = 1,140 sets > 199 draws: p = (1 + hits) / 200, and no random set beats the true one often
+    assert p["level_change"] * 200 == pytest.approx(round(p["level_change"] * 200))
+    assert p["level_change"] < 0.05 and np.isfinite(list(p.values())).all()
+
+
+def test_reading_aid_says_inconclusive_and_no_cause():
+    from evalkit.publish.reading_aids import its_reading_aid
+
+    rows = pd.DataFrame({"term": ["pre_slope_diff", "level_change", "slope_change", "placebo_slope_change"],
+                         "estimate": [0.1, -1.2, -0.5, -0.05], "lower": [-0.2, -2.0, -0.9, -0.3],
+                         "upper": [0.4, -0.4, 0.2, 0.2], "p_perm": [0.5, 0.01, 0.2, 0.8]})
+    text = its_reading_aid("Kinder im SGB-II-Bezug", rows, [2020, 2021, 2022])
+    assert "Nach 2020 liegen 3 Jahre vor (2020, 2021, 2022)" in text
+    assert "Unterschied der jährlichen Trends schon vor 2020: 0,10 Prozentpunkte (95-%-Intervall -0,20 bis 0,40, " \
+           "Permutations-p 0,500) – nicht eindeutig von null verschieden" in text
+    assert "Sprung der Evaluationsgruppe 2020 gegenüber dem übrigen Stadtgebiet: -1,20 Prozentpunkte, also " \
+           "niedriger" in text
+    assert "Trends ab 2020 gegenüber dem übrigen Stadtgebiet: -0,50 Prozentpunkte (" in text and \
+           text.count("nicht eindeutig von null verschieden") == 2
+    assert "klein und nicht eindeutig" in text and "nicht, ob der Plan sie verursacht hat" in text
+    for causal in ("bewirkt", "führte zu", "Wirkung des Plans", "wegen des Plans"):
+        assert causal not in text
