@@ -96,7 +96,7 @@ for ind in analyses.TREND_INDICATORS:
                               "(Band: 95-%-Intervall).",
                  alt=f"Liniendiagramm des Abstands; zuletzt ({int(last.year)}) {de(last.gap)} Prozentpunkte.")
     rows = tt[tt.indicator == ind]
-    display(Markdown("**Lesehilfe.** " + reading_aids.reading_aid(f"der Wert „{spec.name}“", rows)))
+    display(Markdown("**Lesehilfe.** " + reading_aids.reading_aid(f"der Wert „{spec.name}“", rows, s)))
 
 # %% [markdown]
 # ## Grenzen dieser Auswertung

@@ -2,6 +2,8 @@
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit
 
 from evalkit.analyses.trends import gap_by_year, glm_slope, periods, trends_table
@@ -58,6 +60,40 @@ def test_gap_by_year_and_reading_aid():
     assert g.set_index("year").loc[2010, "gap"] == pytest.approx(20.0)
     assert (g["lower"] < g["gap"]).all() and (g["gap"] < g["upper"]).all()
     tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
-    text = reading_aid("Der Anteil", tt)
-    assert "sank in der Evaluationsgruppe um 1,00 Prozentpunkte pro Jahr" in text
-    assert "Der Abstand schrumpfte um 0,75 Prozentpunkte pro Jahr" in text
+    text = reading_aid("Der Anteil", tt, group_series(t, "k", {"01", "02"}, 2022))
+    assert "sank um 1,00 Prozentpunkte pro Jahr in der Evaluationsgruppe" in text
+    assert "im übrigen Stadtgebiet sank er um 0,25" in text
+    assert "Die Evaluationsgruppe liegt über dem übrigen Stadtgebiet. Der Abstand wurde um 0,75 Prozentpunkte pro " \
+           "Jahr kleiner" in text
+
+
+SLOPE = st.one_of(st.just(0.0), st.floats(0.02, 1.5), st.floats(-1.5, -0.02)).map(lambda v: round(v, 2))
+
+
+@settings(max_examples=40, deadline=None)
+@given(slope_sp=SLOPE, slope_rest=SLOPE, above=st.booleans())
+def test_reading_aid_speaks_of_the_gap_size_whatever_its_sign(slope_sp, slope_rest, above):
+    """Positive and negative gaps, rising and falling series: every clause has its own verb, the gap's size moves
+    as the numbers say, and nothing is printed as a change of 0,00."""
+    from evalkit.analyses.trends import group_series
+
+    base_sp, base_rest = (60.0, 40.0) if above else (40.0, 60.0)  # 20 points apart: the gap never changes sign
+    t = constructed(slope_sp, slope_rest, base_sp=base_sp, base_rest=base_rest)
+    tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
+    text = reading_aid("Der Anteil", tt[tt.period == "2010–2019"], group_series(t, "k", {"01", "02"}, 2022))
+
+    def clause(v, who=""):
+        w = f" {who}" if who else ""
+        return f"blieb{w} unverändert" if v == 0 else f"{'stieg' if v > 0 else 'sank'}{w} um {abs(v):.2f}".replace(
+            ".", ",")
+
+    assert f"Der Anteil {clause(slope_sp)}" in text
+    assert f"im übrigen Stadtgebiet {clause(slope_rest, 'er')}" in text
+    assert ("liegt über" if above else "liegt unter") in text
+    size = (slope_sp - slope_rest) * (1 if above else -1)
+    if round(abs(size), 2) == 0:
+        assert "Der Abstand blieb unverändert" in text
+    else:
+        assert f"Der Abstand wurde um {abs(size):.2f}".replace(".", ",") in text
+        assert ("größer" if size > 0 else "kleiner") in text
+    assert "0,00 Prozentpunkte" not in text and "um 0,00" not in text

@@ -8,28 +8,66 @@ import pandas as pd
 from evalkit.publish.fmt import de
 
 
-def reading_aid(name: str, rows: pd.DataFrame) -> str:
-    """A plain German sentence per period: how the rate moved in the priority areas, the rest, and the gap."""
+def _change(v: float, unit: str, pronoun: str = "") -> str:
+    """Every clause its own verb (and subject); a change that rounds to zero is "blieb unverändert", never
+    "um 0,00"."""
+    who = f" {pronoun}" if pronoun else ""
+    if round(abs(v), 2) == 0:
+        return f"blieb{who} unverändert"
+    return f"{'stieg' if v > 0 else 'sank'}{who} um {de(abs(v), 2)} {unit}"
+
+
+def reading_aid(name: str, rows: pd.DataFrame, series: pd.DataFrame | None = None) -> str:
+    """Per period: how the rate moved in the evaluation group and in the rest of the city (each clause with its
+    own verb), and how the *size* of the gap moved, whichever group lies above. With the group series (year,
+    group, value) it also gives the ratio of the rates and says when the absolute and the relative gap move in
+    opposite directions."""
     parts = []
     for period, r in rows.groupby("period", sort=True):
         g = r.set_index("group")
         sp, ub, ab = g.loc["schwerpunkt"], g.loc["uebrige"], g.loc["abstand"]
-
-        def verb(v):
-            return "stieg" if v > 0 else "sank"
-
-        sig = ab.lower > 0 or ab.upper < 0
-        direction = "wuchs" if ab.slope > 0 else "schrumpfte"
         subject = name[:1].upper() + name[1:]
-        parts.append(
-            f"{period}: {subject} {verb(sp.slope)} in der Evaluationsgruppe um {de(abs(sp.slope), 2)} Prozentpunkte "
-            f"pro Jahr (95-%-Intervall {de(sp.lower, 2)} bis {de(sp.upper, 2)}), im übrigen Stadtgebiet "
-            f"{'ebenfalls ' if np.sign(sp.slope) == np.sign(ub.slope) else ''}um {de(abs(ub.slope), 2)} "
-            f"({de(ub.lower, 2)} bis {de(ub.upper, 2)}). Der Abstand {direction} um {de(abs(ab.slope), 2)} "
-            f"Prozentpunkte pro Jahr ({de(ab.lower, 2)} bis {de(ab.upper, 2)}) – "
-            + ("das Intervall schließt null aus." if sig else "das Intervall schließt null ein: kein gesicherter "
-               "Unterschied zwischen den Entwicklungen."))
+        text = (f"{period}: {subject} {_change(sp.slope, 'Prozentpunkte pro Jahr')} in der Evaluationsgruppe "
+                f"(95-%-Intervall {de(sp.lower, 2)} bis {de(sp.upper, 2)}); im übrigen Stadtgebiet "
+                f"{_change(ub.slope, 'Prozentpunkte pro Jahr', 'er')} ({de(ub.lower, 2)} bis {de(ub.upper, 2)}).")
+        first, last = (int(y) for y in str(period).split("–"))
+        level = _levels(series, first, last) if series is not None else None
+        sign = 1.0 if level is None or level["gap_mean"] >= 0 else -1.0  # the gap's size: |group − rest|
+        size = sign * ab.slope
+        lo, hi = sorted((sign * ab.lower, sign * ab.upper))
+        where = "" if level is None else ("Die Evaluationsgruppe liegt über dem übrigen Stadtgebiet. "
+                                          if sign > 0 else "Die Evaluationsgruppe liegt unter dem übrigen "
+                                                           "Stadtgebiet. ")
+        if round(abs(size), 2) == 0:
+            gap = "Der Abstand blieb unverändert"
+        else:
+            gap = f"Der Abstand wurde um {de(abs(size), 2)} Prozentpunkte pro Jahr {'größer' if size > 0 else 'kleiner'}"
+        sure = ("das Intervall schließt null aus." if lo > 0 or hi < 0 else
+                "das Intervall schließt null ein: kein gesicherter Unterschied zwischen den Entwicklungen.")
+        text += f" {where}{gap} ({de(lo, 2)} bis {de(hi, 2)}) – {sure}"
+        if level is not None and level["crossed"]:
+            text += " Im Zeitraum tauschten die Gruppen ihre Reihenfolge."
+        if level is not None and np.isfinite(level["ratio_first"]) and np.isfinite(level["ratio_last"]):
+            text += (f" Im Verhältnis: das {de(level['ratio_first'], 2)}-fache {first}, das "
+                     f"{de(level['ratio_last'], 2)}-fache {last}.")
+            rel_up = abs(level["ratio_last"] - 1) > abs(level["ratio_first"] - 1)
+            if round(abs(size), 2) > 0 and rel_up != (size > 0):
+                text += (" Absoluter und relativer Abstand entwickeln sich gegenläufig: beide Angaben sind richtig, "
+                         "sie messen Verschiedenes.")
+        parts.append(text)
     return "\n\n".join(parts)
+
+
+def _levels(series: pd.DataFrame, first: int, last: int) -> dict | None:
+    """The gap's mean sign, whether it changed sign, and the ratio of the two groups' rates at both ends."""
+    w = series[series["year"].between(first, last)].pivot(index="year", columns="group", values="value")
+    if not {"schwerpunkt", "uebrige"} <= set(w.columns) or w.empty:
+        return None
+    gap = w["schwerpunkt"] - w["uebrige"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (w["schwerpunkt"] / w["uebrige"]).to_numpy(float)
+    return {"gap_mean": float(gap.mean()), "crossed": bool((gap > 0).any() and (gap < 0).any()),
+            "ratio_first": float(ratio[0]), "ratio_last": float(ratio[-1])}
 
 
 def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_start: int = 2020) -> str:
