@@ -90,3 +90,12 @@ def test_band_text_says_what_the_engine_applies():
     assert band_text(1.5, None, "SD") == "ab 1,5 SD"
     assert band_text(-0.5, 0.5, "SD") == "-0,5 bis unter 0,5 SD"
     assert band_text(None, -0.5) == "unter -0,5"
+
+
+def test_printed_changes_add_up_and_euros_have_no_decimals():
+    from evalkit.publish.fmt import de_by_unit, shown_change
+
+    assert shown_change(42.24, 42.36, "je 100 Einwohner") == -0.2  # the printed 42,2 − 42,4, not −0,12 → −0,1
+    assert shown_change(42.16, 42.44, "je 100 Einwohner") == -0.2  # not −0,28 → −0,3
+    assert shown_change(1000.4, 998.6, "Personen") == 1.0  # 1.000 − 999
+    assert de_by_unit([1840.0], ["Euro je Monat"]) == ["1.840"]

@@ -17,13 +17,24 @@ def de(x, decimals: int = 1, signed: bool = False) -> str:
 
 
 def decimals_for(unit: str) -> int:
-    """Counts of people without decimals; rates, means and densities with one."""
-    return 0 if unit.startswith("Personen") else 1
+    """Counts of people and euro amounts without decimals; rates, means and densities with one."""
+    return 0 if unit.startswith("Personen") or "€" in unit or "Euro" in unit else 1
 
 
 def de_by_unit(values, units, signed: bool = False) -> list[str]:
     """Each value formatted with the decimals its unit calls for (key-figure and profile tables)."""
     return [de(v, decimals_for(u), signed) for v, u in zip(values, units)]
+
+
+def shown(value, unit: str):
+    """The value as printed (rounded to its unit's decimals), so that printed changes add up."""
+    return None if value is None or pd.isna(value) else round(float(value), decimals_for(unit))
+
+
+def shown_change(now, before, unit: str):
+    """A change computed from the printed values (42,2 vs 42,4 → −0,2, never −0,3)."""
+    a, b = shown(now, unit), shown(before, unit)
+    return None if a is None or b is None else round(a - b, decimals_for(unit))
 
 
 def year_label(y) -> int | str:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
+from evalkit.publish.fmt import shown_change
 
 LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
 
@@ -36,7 +37,9 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
             "value": None if now is None else now.value,
             "lower": None if now is None else now.lower, "upper": None if now is None else now.upper,
             "compare_year": yc, "compare_value": None if before is None else before.value,
-            "change": None if now is None or before is None or same else now.value - before.value,
+            # from the printed values, so that the printed numbers add up (42,2 vs 42,4 → −0,2)
+            "change": None if now is None or before is None or same else
+            shown_change(now.value, before.value, ctx.unit(ind)),
             "note": note,
         })
     return pd.DataFrame(rows)
