@@ -33,6 +33,7 @@ from evalkit.paths import Project
 STATE = ".state.json"
 CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen"]
 PROFILE_NOTEBOOK = "profil"
+GROUP_NOTEBOOKS = {"trends"}  # notebooks that use the evaluation group (fixed by another cycle's parameters)
 AREA_LABEL = {"stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum"}
 
 
@@ -246,7 +247,8 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         # of the compared cycle, notebooks use only its number and reference year
         cmp = {"cycle": p.compare_with, "reference_year": cycles[p.compare_with].reference_year} \
             if p.compare_with else None
-        group = cycles[p.evaluation.group_from_cycle].model_dump()  # the evaluation group comes from that cycle
+        # the trend page's evaluation group comes from another cycle's parameters (the 2018 baseline)
+        group = cycles[p.evaluation.group_from_cycle].model_dump() if t.template in GROUP_NOTEBOOKS else None
         t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs,
                                     {"self": p.model_dump(), "compare": cmp, "group": group})
         done = states[t.cycle].get(t.output)
