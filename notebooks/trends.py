@@ -85,8 +85,8 @@ for ind in analyses.TREND_INDICATORS:
     for grp, label in (("schwerpunkt", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet")):
         series[label] = s[s.group == grp]
     fig = figures.trend_lines(series, spec.name, spec.unit)
-    figures.show(fig, caption=f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet (Band: 95-%-Intervall; "
-                              "gestrichelt: Planstart 2020).",
+    figures.show(fig, caption=f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet (Band: 95-%-Intervall "
+                              "aus der Streuung zwischen den Ortsteilen; gestrichelt: Planstart 2020).",
                  alt=f"Liniendiagramm {spec.name} für zwei Gruppen von {int(s.year.min())} bis {int(s.year.max())}.")
     gap = trends.gap_by_year(s)
     fig = figures.trend_lines({"Abstand": gap.rename(columns={"gap": "value"})}, f"Abstand: {spec.name}",

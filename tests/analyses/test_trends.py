@@ -58,7 +58,7 @@ def test_gap_by_year_and_reading_aid():
 
     g = gap_by_year(group_series(t, "k", {"01", "02"}, 2022))
     assert g.set_index("year").loc[2010, "gap"] == pytest.approx(20.0)
-    assert (g["lower"] < g["gap"]).all() and (g["gap"] < g["upper"]).all()
+    assert (g["lower"] <= g["gap"]).all() and (g["gap"] <= g["upper"]).all()  # identical Ortsteile: no spread
     tt, _ = trends_table(t, ["k"], {"01", "02"}, {"k": 2022}, first_year=2010)
     text = reading_aid("Der Anteil", tt, group_series(t, "k", {"01", "02"}, 2022))
     assert "sank um 1,00 Prozentpunkte pro Jahr in der Evaluationsgruppe" in text
@@ -97,3 +97,19 @@ def test_reading_aid_speaks_of_the_gap_size_whatever_its_sign(slope_sp, slope_re
         assert f"Der Abstand wurde um {abs(size):.2f}".replace(".", ",") in text
         assert ("größer" if size > 0 else "kleiner") in text
     assert "0,00 Prozentpunkte" not in text and "um 0,00" not in text
+
+
+def test_group_band_comes_from_the_spread_between_ortsteile():
+    from evalkit.analyses.trends import group_series
+
+    # two group Ortsteile, 2020: 10 of 100 and 30 of 100 → pooled 20 %; residuals 10 − 20 = −10 and +10;
+    # var = 2/1 · 200 / 200² = 0.01 → SE 0.1 → half-width 100 · t(1 df, 0.975) · 0.1 = 127.06 points (two areas!)
+    rows = [("k", "ortsteil", "01", 2020, 10.0, 100.0), ("k", "ortsteil", "02", 2020, 30.0, 100.0),
+            ("k", "ortsteil", "03", 2020, 5.0, 100.0), ("k", "ortsteil", "04", 2020, 5.0, 100.0),
+            ("k", "ortsteil", "05", 2020, 5.0, 100.0)]
+    t = pd.DataFrame(rows, columns=["indicator", "level", "area_code", "year", "numerator", "denominator"])
+    g = group_series(t, "k", {"01", "02"}, 2020).set_index("group")
+    assert g.loc["schwerpunkt", "value"] == pytest.approx(20.0)
+    assert g.loc["schwerpunkt", "upper"] - 20.0 == pytest.approx(127.062, abs=1e-3)
+    # the rest: every Ortsteil at exactly 5 %: no spread, no width
+    assert g.loc["uebrige", "lower"] == pytest.approx(5.0) and g.loc["uebrige", "upper"] == pytest.approx(5.0)
