@@ -15,7 +15,6 @@ import pandas as pd
 from evalkit.acquire.areas import LEVELS, area_names, membership
 from evalkit.errors import DataError
 from evalkit.indicators.catalogue import Catalogue, Indicator
-from evalkit.indicators.intervals import wilson
 from evalkit.indicators.quantities import ortsteil_quantities
 
 COLUMNS = ["indicator", "level", "area_code", "area_name", "year", "numerator", "denominator", "value",
@@ -120,6 +119,8 @@ def finish(ind: Indicator, g: pd.DataFrame) -> pd.DataFrame:
             value = ind.scale * num / den
     lower = upper = np.full(len(g), np.nan)
     if ind.kind == "rate":
+        from evalkit.indicators.intervals import wilson  # statsmodels: 0.6 s that reading the table need not pay
+
         lower, upper = wilson(num, den, ind.scale)
     out = g.assign(indicator=ind.id, value=value, lower=lower, upper=upper)
     if ind.kind == "survey":

@@ -7,7 +7,6 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
 from evalkit.cycles.params import CycleParams
@@ -96,6 +95,8 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
 
 
 def _title(nb_path: Path) -> str:
+    import nbformat  # 1 s to import (jsonschema's format checkers): only when a page is written
+
     nb = nbformat.read(nb_path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "raw":
@@ -127,6 +128,8 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
 
 
 def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
+    import nbformat
+
     code = manifest["code"]
     git = code["git"]
     rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v[:16]}…` |" for k, v in manifest["inputs"].items()]
