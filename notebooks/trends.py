@@ -9,7 +9,7 @@
 # %% [raw]
 # ---
 # title: "Trends und Abstände {cycle}"
-# subtitle: "Schwerpunkträume und übriges Stadtgebiet vor und nach dem Planstart 2020"
+# subtitle: "Evaluationsgruppe und übriges Stadtgebiet vor und nach dem Planstart 2020"
 # ---
 
 # %% tags=["parameters"]
