@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,3 +51,17 @@ def write_table(path: Path, df: pd.DataFrame) -> None:
 
 def read_table(path: Path, **kw) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"area_code": str, "ot_code": str, "sbz_code": str}, keep_default_na=True, **kw)
+
+
+OLD_SUFFIX = ".old"
+
+
+def swap_dir(new: Path, target: Path) -> None:
+    """Put a complete staged folder in place of the old one: two renames, the old copy deleted last (data/raw/,
+    a cycle's reports, the site). A run stopped between the renames leaves `<target>.old` to restore from."""
+    old = target.with_name(target.name + OLD_SUFFIX)
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

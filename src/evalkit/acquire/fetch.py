@@ -18,7 +18,7 @@ import requests
 
 from evalkit.acquire.sources import Registry
 from evalkit.errors import FetchError
-from evalkit.fileio import atomic_write_text, sha256_file
+from evalkit.fileio import atomic_write_text, sha256_file, swap_dir
 
 MANIFEST = "MANIFEST.json"
 TIMEOUT_S = 30
@@ -56,15 +56,15 @@ def inside(folder: Path, rel: str, source_id: str, what: str) -> Path:
 def check_content(src, path: Path) -> None:
     """What arrived must be what the source publishes (an error page served with status 200 is not data)
     before it may replace the last good copy: parsed, and shaped as its kind requires."""
-    head = path.read_bytes()[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+    data = path.read_bytes()
+    if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
         raise FetchError(f"source {src.id!r} answered with an HTML page, not data", file=path,
                          expected=f"{src.kind} data as published at {src.url}")
-    if path.stat().st_size == 0:
+    if not data:
         raise FetchError(f"source {src.id!r} answered with an empty file", file=path, expected="data")
     if src.kind in ("api", "geo"):
         try:
-            doc = json.loads(path.read_bytes())
+            doc = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise FetchError(f"source {src.id!r} is not valid JSON ({e})", file=path,
                              expected="a complete JSON document") from e
@@ -83,7 +83,7 @@ def check_content(src, path: Path) -> None:
                              expected="GeoJSON as the portal publishes it")
     else:
         try:
-            text = path.read_bytes().decode(src.encoding)
+            text = data.decode(src.encoding)
         except (UnicodeDecodeError, LookupError) as e:
             raise FetchError(f"source {src.id!r} is not text in {src.encoding}", file=path,
                              expected=f"a CSV file in {src.encoding}") from e
@@ -122,19 +122,10 @@ def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=pri
             log(f"fetched {src.id:24s} {entries[-1]['size']:>10,d} bytes  {entries[-1]['sha256'][:12]}")
         manifest = {"mirror": str(mirror) if mirror else None, "files": sorted(entries, key=lambda e: e["path"])}
         atomic_write_text(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        _swap_in(staging, raw_dir)
+        swap_dir(staging, raw_dir)
         return manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap_in(staging: Path, raw_dir: Path) -> None:
-    old = raw_dir.with_name(raw_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if raw_dir.exists():
-        raw_dir.rename(old)
-    staging.rename(raw_dir)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_manifest(raw_dir: Path) -> dict:

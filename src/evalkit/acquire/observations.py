@@ -68,6 +68,15 @@ def _parse_year(raw, path, i, rec) -> int:
     return year
 
 
+def _code(codes: dict, raw, kind: str, count: int, path, i: int, context: str = "") -> str:
+    """The code of an area the API names (stray spaces stripped); an unknown name is an error at its record."""
+    key = str(raw).strip()
+    if key not in codes:
+        raise DataError(f"unknown {kind} {key!r}{context}", file=path, record=i,
+                        expected=f"one of the {count} {kind} names in data/areas.csv")
+    return codes[key]
+
+
 def tidy_records(records: list[dict], source: str, path: Path, areas: pd.DataFrame) -> pd.DataFrame:
     """Turn API records into observations, resolving Ortsteil and Stadtbezirk names to codes."""
     ot_code = dict(zip(areas["ortsteil"], areas["ot_code"]))
@@ -79,17 +88,9 @@ def tidy_records(records: list[dict], source: str, path: Path, areas: pd.DataFra
         name = str(rec["name"]).strip()
         ot, sbz = rec["ortsteil"], rec["stadtbezirk"]
         if ot is not None:
-            ot = str(ot).strip()
-            if ot not in ot_code:
-                raise DataError(f"unknown Ortsteil {ot!r} ({name}, {rec.get('jahr')})", file=path, record=i,
-                                expected="one of the 63 Ortsteil names in data/areas.csv")
-            level, code = "ortsteil", ot_code[ot]
+            level, code = "ortsteil", _code(ot_code, ot, "Ortsteil", 63, path, i, f" ({name}, {rec.get('jahr')})")
         elif sbz is not None:
-            sbz = str(sbz).strip()
-            if sbz not in sbz_code:
-                raise DataError(f"unknown Stadtbezirk {sbz!r}", file=path, record=i,
-                                expected="one of the 10 Stadtbezirk names in data/areas.csv")
-            level, code = "stadtbezirk", sbz_code[sbz]
+            level, code = "stadtbezirk", _code(sbz_code, sbz, "Stadtbezirk", 10, path, i)
         else:
             level, code = "stadt", CITY_CODE
         rows.append((source, name, level, code, _parse_year(rec["jahr"], path, i, rec),

@@ -36,8 +36,9 @@ def load_hze(path: Path, areas: pd.DataFrame) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"ot_code": str})
     except pd.errors.EmptyDataError as e:
-        raise DataError("the file is empty", file=path, expected="a header ot_code, year, hze_faelle, "
-                                                                  "einwohner_unter21 and one row per Ortsteil and year") from e
+        raise DataError("the file is empty", file=path,
+                        expected="a header ot_code, year, hze_faelle, einwohner_unter21 and one row per Ortsteil "
+                                 "and year") from e
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read: {e}", file=path, expected="a CSV file") from e
     if df.empty:

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-
 PLAN_START = 2020
 COLUMNS = ["indicator", "group", "slope", "lower", "upper", "period"]
 

@@ -193,7 +193,12 @@ class KernelSession:
         return time.perf_counter() - t0
 
     def _alive(self) -> bool:
-        return self.km is not None and bool(self._run(_is_alive, self.km))
+        return self.km is not None and bool(self._run(self.km.is_alive))
+
+    def _audit(self, cwd: str) -> tuple[str, dict]:
+        """Clear the namespace, set the working folder, compare the state with the baseline (printed JSON)."""
+        return self._execute_code(RESET + "\nprint(__import__('evalkit.execution.kernel_state', fromlist=['x'])"
+                                  f".audit({cwd!r}))", STARTUP_TIMEOUT)
 
     def prepare(self, cwd: str) -> tuple[dict, Outcome]:
         """papermill keyword arguments for the next notebook, run in `cwd`, on a kernel in a clean state."""
@@ -202,9 +207,7 @@ class KernelSession:
         outcome = Outcome()
         if self._alive():
             try:
-                text, content = self._execute_code(
-                    RESET + "\nprint(__import__('evalkit.execution.kernel_state', fromlist=['x']).audit("
-                    + repr(cwd) + "))", STARTUP_TIMEOUT)
+                text, content = self._audit(cwd)
                 verdict = json.loads(text.strip().splitlines()[-1]) if content["status"] == "ok" else \
                     {"clean": False, "changed": [f"audit failed: {content.get('ename')}"]}
             except (RuntimeError, TimeoutError, ValueError, IndexError) as e:
@@ -216,8 +219,7 @@ class KernelSession:
         elif self.km is not None:
             outcome.replaced = ["kernel died"]
         outcome.startup = self._start(cwd)
-        self._execute_code(RESET + "\n__import__('evalkit.execution.kernel_state', fromlist=['x']).audit("
-                           + repr(cwd) + ")", STARTUP_TIMEOUT)
+        self._audit(cwd)
         return {"engine_name": _engine(), "km": self.km, "kc": self.kc}, outcome
 
     def discard(self) -> None:
@@ -242,10 +244,6 @@ class KernelSession:
             except Exception:  # already gone
                 pass
         self.km = self.kc = None
-
-
-async def _is_alive(km) -> bool:
-    return await km.is_alive()
 
 
 def _importable(module: str) -> bool:

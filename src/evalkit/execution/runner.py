@@ -25,7 +25,13 @@ from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
 from evalkit.errors import EvalkitError, NotebookError
 from evalkit.execution import kernels
-from evalkit.fileio import atomic_write_text, read_table, sha256_file
+from evalkit.fileio import (
+    OLD_SUFFIX,
+    atomic_write_text,
+    read_table,
+    sha256_file,
+    swap_dir,
+)
 from evalkit.indicators.catalogue import load_catalogue
 from evalkit.indicators.engine import read_indicator_table
 from evalkit.paths import Project
@@ -283,9 +289,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         jobs = max(1, jobs or os.cpu_count() or 1)
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text("", encoding="utf-8")
-        jobs_list = [*downloads, *(work if order is not None else sorted(work, key=_weight))]
-        if order is None:
-            jobs_list = sorted(jobs_list, key=_weight)
+        jobs_list = [*downloads, *work] if order is not None else sorted([*downloads, *work], key=_weight)
         preload = kernels.template_imports(list(tpl.values())) if kernel_mode == "audited" else []
         if jobs_list:
             _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
@@ -425,19 +429,6 @@ def cycle_problems(cdir: Path) -> list[str]:
         elif f.stat().st_size != o["size"] or sha256_file(f) != o["sha256"]:
             out.append(f"{o['path']} differs from its recorded hash")
     return out
-
-
-OLD_SUFFIX = ".old"
-
-
-def swap_dir(new: Path, target: Path) -> None:
-    """Put a complete staged folder in place of the old one: two renames, the old copy deleted last."""
-    old = target.with_name(target.name + OLD_SUFFIX)
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _copy_cycle(src: Path, dst: Path) -> None:

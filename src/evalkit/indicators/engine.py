@@ -119,7 +119,9 @@ def finish(ind: Indicator, g: pd.DataFrame) -> pd.DataFrame:
             value = ind.scale * num / den
     lower = upper = np.full(len(g), np.nan)
     if ind.kind == "rate":
-        from evalkit.indicators.intervals import wilson  # statsmodels: 0.6 s that reading the table need not pay
+        from evalkit.indicators.intervals import (
+            wilson,  # statsmodels: 0.6 s that reading the table need not pay
+        )
 
         lower, upper = wilson(num, den, ind.scale)
     out = g.assign(indicator=ind.id, value=value, lower=lower, upper=upper)

@@ -59,6 +59,11 @@ def trend_lines(series: dict, title: str, unit: str, years_marked=(2020,)):
             ax.fill_between(df["year"], df["lower"], df["upper"], alpha=0.2, color=PALETTE[i % len(PALETTE)])
     for y in years_marked:
         ax.axvline(y, color="grey", lw=0.8, ls="--")
+    return _year_axes(fig, ax, title, unit)
+
+
+def _year_axes(fig, ax, title: str, unit: str):
+    """Title, German numbers on the value axis, plain years on the time axis, a quiet legend."""
     ax.set_title(title)
     ax.set_ylabel(unit)
     german_axis(ax, "y", 1)
@@ -79,9 +84,4 @@ def its_figure(series, title: str, unit: str, start: int = 2020):
         for part in (df[df["year"] < start], df[df["year"] >= start]):
             ax.plot(part["year"], part["fitted"], "-", lw=1.6, color=colour)
     ax.axvline(start - 0.5, color="grey", lw=0.8, ls="--")
-    ax.set_title(title)
-    ax.set_ylabel(unit)
-    german_axis(ax, "y", 1)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}"))
-    ax.legend(frameon=False, fontsize=8)
-    return fig
+    return _year_axes(fig, ax, title, unit)

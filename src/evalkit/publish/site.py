@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from evalkit.errors import SiteError
+from evalkit.fileio import swap_dir
 from evalkit.paths import Project
 
 STATIC = ["_quarto.yml", "index.qmd", "methoden.qmd", "daten.qmd", "site"]
@@ -58,15 +59,6 @@ def render(staging: Path, renderer: str) -> None:
                         file=staging / "_quarto.yml", expected="a site that renders")
 
 
-def swap(new: Path, target: Path) -> None:
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    shutil.move(str(new), str(target))
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResult:
     which = choose_renderer(renderer)
     log(f"evalkit site: renderer {which}" + (" (Quarto not on PATH)" if which == "smalldocs" else ""))
@@ -80,5 +72,5 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
         pages = sum(1 for _ in built.rglob("*.html"))
-        swap(built, project.root / out_name)
+        swap_dir(built, project.root / out_name)
     return SiteResult(which, project.root / out_name, pages)
