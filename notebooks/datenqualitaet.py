@@ -27,7 +27,7 @@ from evalkit.cycles.context import load_context, save_table
 from evalkit.fileio import read_table
 from evalkit.indicators.checks import match_rates
 from evalkit.publish import report
-from evalkit.publish.fmt import de, html_table, md, year_ranges
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, year_ranges
 
 ctx = load_context(project_root, cycle, output_dir)
 cov = report.coverage(ctx)
@@ -118,6 +118,29 @@ if len(z):
         "weicht um mehr als 5 % von jeder erhobenen Fläche des Ortsteils ab (Gebietsstand vor der ersten "
         "Flächenerhebung 2006). *Basis nicht erkennbar*: unter 5 %, aber weder Fläche noch Einwohnerbasis "
         "erklären die Abweichung; die Quelle nennt ihre Basis nicht."))
+
+# %% [markdown]
+# ## Nicht veröffentlichte Kleinzahlen
+#
+# Seit 2018 weist die Statistik kleine Zahlen (etwa Arbeitslose unter 25 Jahren unter 10 in einem Ortsteil) als 0
+# aus, ohne es zu kennzeichnen. evalkit erkennt solche Jahre an den Daten selbst: Nullen, aber kein Wert zwischen
+# 1 und dem kleinsten veröffentlichten Wert, obwohl die Jahre davor solche Werte erwarten ließen (mindestens drei;
+# die Regel steht im Indikatorkatalog). Eine solche 0 heißt „0 bis unter dem kleinsten veröffentlichten Wert“: Sie
+# wird nie als 0 verwendet. Der Ortsteil erhält keinen Wert (·), Summen für Stadtbezirke, Planungsräume und die
+# Stadt zählen sie mit der Mitte ihres Bereichs, tragen ihre Spanne im Intervall und sind mit * markiert; Modelle
+# auf Ortsteilebene lassen sie aus.
+
+# %%
+#| echo: false
+hidden = report.suppressed_summary(ctx)
+save_table(ctx, hidden, "kleinzahlen.csv")
+if len(hidden):
+    display(HTML(html_table(hidden, numeric={"Jahr", "Ortsteile"},
+                            caption=f"Nicht veröffentlichte Kleinzahlen bis {ctx.params.reference_year}: "
+                                    f"{int(hidden['Ortsteile'].sum())} Ortsteilwerte")))
+    display(Markdown(ZEICHENERKLAERUNG))
+else:
+    display(Markdown(f"Bis {ctx.params.reference_year} erkennt die Regel keine als 0 ausgewiesenen Kleinzahlen."))
 
 # %% [markdown]
 # ## Bekannte Einschränkungen

@@ -42,14 +42,17 @@ display(Markdown(f"{report.LEVEL_DE[level]} **{md(name)}** umfasst {len(m)} Orts
 #| echo: false
 view = pd.DataFrame({
     "Kennzahl": prof["name"], "Jahr": prof["year"].map(year_label),
-    name: de_by_unit(prof["value"], prof["unit"]),
-    "Leipzig": de_by_unit(prof["city_value"], prof["unit"]),
+    name: report.shown_values(prof),
+    "Leipzig": report.shown_values(prof.assign(value=prof["city_value"], suppressed=prof["city_suppressed"])),
     "Veränderung": de_by_unit(prof["change"], prof["unit"], signed=True),
     "Einheit": prof["unit"],
 })
 display(HTML(html_table(view, numeric={name, "Leipzig", "Veränderung"},
                         caption=f"{name} im Vergleich mit Leipzig"
                                 + (f"; Veränderung seit Zyklus {ctx.compare.cycle}" if ctx.compare else ""))))
+if report.suppressed_footnote(prof) or prof["city_suppressed"].any():
+    display(Markdown((report.suppressed_footnote(prof) + " Mit * markierte Werte für Leipzig enthalten ebenso "
+                      "nicht veröffentlichte Kleinzahlen; ihre Spanne nennt die Übersichtsseite.").strip()))
 
 # %%
 #| echo: false

@@ -45,7 +45,7 @@ display(Markdown(
 #| echo: false
 view = kf.assign(
     Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(year_label),
-    Wert=de_by_unit(kf["value"], kf["unit"]),
+    Wert=report.shown_values(kf),
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)}–{de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
     Änderung=de_by_unit(kf["change"], kf["unit"], signed=True),
@@ -56,6 +56,8 @@ display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Änder
 notes = report.year_notes(ctx)
 if notes:
     display(Markdown("**Hinweis zum Bezugsjahr:** " + " ".join(notes)))
+if report.suppressed_footnote(kf):
+    display(Markdown(report.suppressed_footnote(kf)))
 
 # %% [markdown]
 # ## Entwicklung seit 2008

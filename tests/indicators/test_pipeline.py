@@ -20,7 +20,7 @@ def read(root, name):
 def test_indicators_cover_every_area_and_year(fetched_project):
     t = read(fetched_project, "indicators.csv")
     assert list(t.columns) == ["indicator", "level", "area_code", "area_name", "year", "numerator",
-                               "denominator", "value", "lower", "upper"]
+                               "denominator", "value", "lower", "upper", "suppressed"]
     expected_years = {"einwohner": (2000, 2024), "kinder_sgb2_quote": (2008, 2022), "sgb2_quote": (2008, 2022),
                       "arbeitslose_anteil": (2000, 2022), "migrationsanteil": (2008, 2023),
                       "jugendquote": (2000, 2023), "einwohnerdichte": (2000, 2024)}
@@ -245,3 +245,16 @@ def test_density_classes_by_hand():
     d = published_density_check(ind, obs).set_index("year")
     assert d["class"].to_dict() == {2001: "match", 2002: "base unknown", 2003: "population base",
                                     2004: "area base", 2005: "boundary change"}
+
+
+def test_no_suppressed_count_is_published_as_zero(fetched_project):
+    t = read(fetched_project, "indicators.csv")
+    cells = read(fetched_project, "suppressed.csv")
+    u25 = cells[(cells["source"] == "arbeitslose") & (cells["indicator_raw"] == "unter 25 Jahre")]
+    assert len(u25) == 81
+    rows = t[t["indicator"] == "arbeitslose_u25"].merge(u25[["area_code", "year"]], on=["area_code", "year"])
+    assert len(rows) == 81 and rows["value"].isna().all() and (rows["suppressed"] == 1).all()
+    assert (rows["lower"] == 0).all() and (rows["upper"] > 0).all()  # a range, not a zero
+    city = t[(t["indicator"] == "arbeitslose_u25") & (t["level"] == "stadt")].set_index("year")
+    assert city.loc[2019, "suppressed"] == 22 and city.loc[2017, "suppressed"] == 0
+    assert city.loc[2019, "lower"] < city.loc[2019, "value"] < city.loc[2019, "upper"]

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from evalkit.acquire.areas import CITY_CODE
+from evalkit.acquire.suppression import SuppressionRule, detect, mark_suppressed
 from evalkit.errors import DataError
 
 COLUMNS = ["source", "indicator_raw", "level", "area_code", "year", "value", "record"]
@@ -164,10 +165,13 @@ def unpublished_years(obs: pd.DataFrame) -> pd.DataFrame:
     return g[(g["all_zero"]) & (g["n"] > 1)].reset_index()[["source", "indicator_raw", "year"]]
 
 
-def load_observations(raw_dir: Path, sources, areas: pd.DataFrame) -> pd.DataFrame:
-    """Every API source of the registry as one sorted observation table; unpublished series-years become NaN."""
+def load_observations(raw_dir: Path, sources, areas: pd.DataFrame, counts: list[str] = (),
+                      rule: SuppressionRule = SuppressionRule()) -> pd.DataFrame:
+    """Every API source of the registry as one sorted observation table. Unpublished series-years become NaN, and
+    so do the zeros of `counts` series in years that suppress small values (column `suppressed_below`)."""
     frames = [tidy_records(read_records(raw_dir / s.path), s.id, raw_dir / s.path, areas) for s in sources]
     obs = pd.concat(frames, ignore_index=True)
+    obs = mark_suppressed(obs, detect(obs, list(counts), rule))
     gone = unpublished_years(obs)
     if len(gone):
         key = ["source", "indicator_raw", "year"]

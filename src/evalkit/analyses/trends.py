@@ -18,10 +18,15 @@ COLUMNS = ["indicator", "group", "slope", "lower", "upper", "period"]
 
 
 def group_series(table: pd.DataFrame, indicator: str, members: set, until: int) -> pd.DataFrame:
-    """Numerator and denominator per year for the priority group and the rest, summed over Ortsteile."""
+    """Numerator and denominator per year for the priority group and the rest, summed over Ortsteile.
+
+    Suppressed counts enter with the midpoint of their range, as in the engine's aggregates; `suppressed` says
+    how many Ortsteile of a group-year did."""
     t = table[(table.indicator == indicator) & (table.level == "ortsteil") & (table.year <= until)].copy()
     t["group"] = np.where(t["area_code"].isin(members), "schwerpunkt", "uebrige")
-    g = t.groupby(["group", "year"], as_index=False)[["numerator", "denominator"]].sum()
+    if "suppressed" not in t.columns:
+        t["suppressed"] = 0
+    g = t.groupby(["group", "year"], as_index=False)[["numerator", "denominator", "suppressed"]].sum()
     g["value"] = 100 * g["numerator"] / g["denominator"]
     g["lower"], g["upper"], g["se"], g["df"] = pooled_interval(t, g)
     return g
@@ -49,7 +54,7 @@ def pooled_interval(t: pd.DataFrame, g: pd.DataFrame, level: float = 0.95) -> tu
 
 def _ortsteil_rows(table: pd.DataFrame, indicator: str, members: set, a: int, b: int) -> pd.DataFrame:
     t = table[(table.indicator == indicator) & (table.level == "ortsteil") & table.year.between(a, b)]
-    t = t[t["denominator"] > 0].copy()
+    t = t[(t["denominator"] > 0) & t["value"].notna()].copy()  # suppressed counts are not rates to fit
     t["sp"] = t["area_code"].isin(members).astype(float)
     t["year_c"] = t["year"] - (a + b) / 2
     t["year_sp"] = t["year_c"] * t["sp"]

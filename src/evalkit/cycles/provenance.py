@@ -27,6 +27,7 @@ def input_files(project: Project) -> list[Path]:
     return [project.indicators_csv, project.processed / "share_check.csv", project.processed / "legacy_check.csv",
             project.processed / "density_check.csv", project.processed / "city_check.csv",
             project.processed / "unpublished.csv", project.processed / "incomplete.csv",
+            project.processed / "suppressed.csv",
             *fetched_files(project.raw), project.areas_file, project.catalogue_file,
             *sorted(project.data.glob("measures/*")), *sorted(project.data.glob("reference/*"))]
 

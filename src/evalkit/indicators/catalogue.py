@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
@@ -66,11 +66,20 @@ class Defaults(BaseModel):
     licence: str
 
 
+class Suppression(BaseModel):
+    """The rule that reads the source's zeros as "not published (< t)" (evalkit.acquire.suppression)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_expected: float = Field(3.0, gt=0)
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: Defaults
     whole_counts: list[str] = []
+    suppression: Suppression = Suppression()
     indicators: list[Indicator]
 
     @model_validator(mode="before")

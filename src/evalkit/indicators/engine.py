@@ -3,6 +3,12 @@
 Values are computed from counts at Ortsteil level and aggregated by summing numerators and denominators, never by
 averaging rates. An aggregate is published for a year only when all of its Ortsteile have data that year; a
 partial sum would look like a real value and be wrong.
+
+A numerator the source suppressed ("< t", evalkit.acquire.suppression) is never used as 0. It counts from 0 to
+t − 1: `lower`/`upper` span the interval of both ends (for rates widened by their Wilson intervals), `numerator`
+holds the midpoint, and `suppressed` says how many Ortsteile of the area-year are suppressed, so that pages mark
+the value. An Ortsteil's own suppressed cell has no `value` (its numerator is there only so that sums over
+Ortsteile agree with the aggregates); models on Ortsteil rates leave it out.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ import pandas as pd
 from evalkit.acquire.areas import LEVELS, area_names, membership
 from evalkit.errors import DataError
 from evalkit.indicators.catalogue import Catalogue, Indicator
-from evalkit.indicators.quantities import ortsteil_quantities
+from evalkit.indicators.quantities import ortsteil_quantities, suppression_ceilings
 
 COLUMNS = ["indicator", "level", "area_code", "area_name", "year", "numerator", "denominator", "value",
-           "lower", "upper"]
+           "lower", "upper", "suppressed"]
 DECIMALS = {"numerator": 4, "denominator": 4, "value": 6, "lower": 6, "upper": 6}
 
 
@@ -83,11 +89,18 @@ class Grouping:
         return cls(years, year0, n_years, out)
 
 
-def aggregate(num: np.ndarray, den: np.ndarray | None, grouping: Grouping, levels) -> pd.DataFrame:
+def aggregate(num: np.ndarray, den: np.ndarray | None, grouping: Grouping, levels,
+              ceiling: np.ndarray | None = None) -> pd.DataFrame:
     """Sum numerators and denominators over each area's Ortsteile; keep only complete area-years.
 
-    `num`/`den` are aligned with the quantity table's rows; rows without a value (NaN) do not count."""
-    has = ~np.isnan(num) if den is None else ~(np.isnan(num) | np.isnan(den))
+    `num`/`den` are aligned with the quantity table's rows; rows without a value (NaN) do not count, except a
+    suppressed numerator (`ceiling` = its largest possible value), which counts from 0 to its ceiling."""
+    if ceiling is None:
+        ceiling = np.full(len(num), np.nan)
+    sup = np.isnan(num) & ~np.isnan(ceiling) & (True if den is None else ~np.isnan(den))
+    lo = np.where(sup, 0.0, num)
+    hi = np.where(sup, ceiling, num)
+    has = ~np.isnan(lo) if den is None else ~(np.isnan(lo) | np.isnan(den))
     frames = []
     for level in LEVELS:
         if level not in levels:
@@ -97,14 +110,18 @@ def aggregate(num: np.ndarray, den: np.ndarray | None, grouping: Grouping, level
         key = row_area[ok] * grouping.n_years + (grouping.years[ok] - grouping.year0)
         size = len(codes) * grouping.n_years
         n = np.bincount(key, minlength=size)
-        s_num = np.bincount(key, weights=num[ok], minlength=size)
+        s_lo = np.bincount(key, weights=lo[ok], minlength=size)
+        s_hi = np.bincount(key, weights=hi[ok], minlength=size)
+        n_sup = np.bincount(key, weights=sup[ok], minlength=size)
         s_den = np.bincount(key, weights=den[ok], minlength=size) if den is not None else np.full(size, np.nan)
         complete = np.flatnonzero((n > 0) & (n == np.repeat(expected, grouping.n_years)))
         area = complete // grouping.n_years
         frames.append(pd.DataFrame({
             "level": level, "area_code": codes[area], "area_name": names[area],
             "year": complete % grouping.n_years + grouping.year0,
-            "numerator": s_num[complete], "denominator": s_den[complete]}))
+            "numerator": (s_lo[complete] + s_hi[complete]) / 2,
+            "numerator_lo": s_lo[complete], "numerator_hi": s_hi[complete],
+            "denominator": s_den[complete], "suppressed": n_sup[complete].astype(int)}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -118,13 +135,23 @@ def finish(ind: Indicator, g: pd.DataFrame) -> pd.DataFrame:
         else:
             value = ind.scale * num / den
     lower = upper = np.full(len(g), np.nan)
+    lo, hi = g["numerator_lo"].to_numpy(float), g["numerator_hi"].to_numpy(float)
     if ind.kind == "rate":
         from evalkit.indicators.intervals import (
             wilson,  # statsmodels: 0.6 s that reading the table need not pay
         )
 
-        lower, upper = wilson(num, den, ind.scale)
-    out = g.assign(indicator=ind.id, value=value, lower=lower, upper=upper)
+        lower, upper = wilson(lo, den, ind.scale)[0], wilson(hi, den, ind.scale)[1]
+    sup = g["suppressed"].to_numpy() > 0
+    if sup.any() and ind.kind != "rate":  # no sampling interval, but the range the suppressed cells leave
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 1.0 if ind.kind in ("count", "survey", "mean") else ind.scale
+            div = 1.0 if ind.kind in ("count", "survey") else den
+            lower = np.where(sup, scale * lo / div, lower)
+            upper = np.where(sup, scale * hi / div, upper)
+    own = sup & (g["level"].to_numpy() == "ortsteil")  # an Ortsteil's own suppressed cell is not a value
+    out = g.drop(columns=["numerator_lo", "numerator_hi"]).assign(indicator=ind.id, value=np.where(own, np.nan, value),
+                                                                  lower=lower, upper=upper)
     if ind.kind == "survey":
         out["numerator"] = np.nan
     return out
@@ -136,6 +163,7 @@ def compute_indicators(obs: pd.DataFrame, areas: pd.DataFrame, catalogue: Catalo
     q = ortsteil_quantities(obs)
     if extra_quantities is not None:
         q = q.join(extra_quantities, how="outer")
+    ceilings = suppression_ceilings(obs).reindex(q.index)
     grouping = Grouping.of(q.index, areas)
     frames = []
     for ind in sorted(catalogue.indicators, key=lambda i: i.id):  # the table's sort order, built in place
@@ -146,7 +174,8 @@ def compute_indicators(obs: pd.DataFrame, areas: pd.DataFrame, catalogue: Catalo
         den = q[ind.denominator].to_numpy(float) if ind.denominator else None
         if ind.kind == "rate":
             check_rate(ind, q, num, den, obs, files or {})
-        frames.append(finish(ind, aggregate(num, den, grouping, ind.levels)))
+        ceiling = ceilings[ind.numerator].to_numpy(float) if ind.numerator in ceilings else None
+        frames.append(finish(ind, aggregate(num, den, grouping, ind.levels, ceiling)))
     return tidy(pd.concat(frames, ignore_index=True))
 
 
@@ -155,6 +184,7 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
     for col, d in DECIMALS.items():
         table[col] = table[col].astype(float).round(d)
     table["year"] = table["year"].astype(int)
+    table["suppressed"] = table["suppressed"].astype(int)
     return table[COLUMNS].reset_index(drop=True)
 
 
@@ -174,6 +204,7 @@ def indicator_schema():
             "value": pa.Column(float, nullable=True),
             "lower": pa.Column(float, nullable=True),
             "upper": pa.Column(float, nullable=True),
+            "suppressed": pa.Column(int, pa.Check.ge(0)),
         },
         unique=["indicator", "level", "area_code", "year"], strict=True, ordered=True)
 

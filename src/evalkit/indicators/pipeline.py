@@ -16,6 +16,7 @@ from evalkit.acquire.fetch import load_manifest
 from evalkit.acquire.legacy import load_corrections, read_legacy_shares
 from evalkit.acquire.observations import load_observations, not_published
 from evalkit.acquire.sources import Registry, load_registry
+from evalkit.acquire.suppression import SuppressionRule, suppressed_cells
 from evalkit.fileio import write_table
 from evalkit.indicators.catalogue import Catalogue, load_catalogue
 from evalkit.indicators.checks import (
@@ -47,7 +48,8 @@ def load_inputs(project: Project) -> Inputs:
     load_manifest(project.raw)  # fails with a clear message when nothing was fetched yet
     areas = load_areas(project.areas_file)
     catalogue = load_catalogue(project.catalogue_file)
-    obs = load_observations(project.raw, registry.of_kind("api"), areas)
+    obs = load_observations(project.raw, registry.of_kind("api"), areas, catalogue.whole_counts,
+                            SuppressionRule(catalogue.suppression.min_expected))
     return Inputs(registry, areas, catalogue, obs)
 
 
@@ -67,6 +69,7 @@ class Results:
     city_check: pd.DataFrame
     unpublished: pd.DataFrame
     incomplete: pd.DataFrame
+    suppressed: pd.DataFrame
 
 
 def compute(project: Project, inputs: Inputs | None = None) -> Results:
@@ -85,7 +88,8 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     city = city_totals_check(table, inputs.observations)
     gaps = not_published(inputs.observations).sort_values(["source", "indicator_raw", "year"])
     incomplete = incomplete_years(table, len(inputs.areas))
-    return Results(table, check, legacy, density, city, gaps.reset_index(drop=True), incomplete)
+    return Results(table, check, legacy, density, city, gaps.reset_index(drop=True), incomplete,
+                   suppressed_cells(inputs.observations, inputs.areas))
 
 
 def legacy_comparison(project: Project, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
@@ -110,6 +114,7 @@ def write_results(project: Project, results: Results) -> list[Path]:
         project.processed / "city_check.csv": results.city_check,
         project.processed / "unpublished.csv": results.unpublished,
         project.processed / "incomplete.csv": results.incomplete,
+        project.processed / "suppressed.csv": results.suppressed,
     }
     for path, df in out.items():
         write_table(path, df)

@@ -17,7 +17,19 @@ AREA = "flaechennutzung:Gesamtfläche"
 
 
 def ortsteil_quantities(obs: pd.DataFrame) -> pd.DataFrame:
-    """Wide table indexed by (ot_code, year): one column per published series and per derived quantity.
+    """Wide table indexed by (ot_code, year): one column per published series and per derived quantity."""
+    return add_derived(_wide(obs, "value"))
+
+
+def suppression_ceilings(obs: pd.DataFrame) -> pd.DataFrame:
+    """The largest value a suppressed cell can hold (t − 1 for "< t"), NaN elsewhere; published series only."""
+    if "suppressed_below" not in obs.columns:
+        return pd.DataFrame()
+    return _wide(obs.assign(ceiling=obs["suppressed_below"] - 1), "ceiling")
+
+
+def _wide(obs: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One column per published series, indexed by (ot_code, year).
 
     Built from integer codes rather than `pivot`, which hashes every key string again (8 s of 15 s at 100× the
     Ortsteile). Observations are unique per series, area and year (the observation schema checks it)."""
@@ -32,11 +44,10 @@ def ortsteil_quantities(obs: pd.DataFrame) -> pd.DataFrame:
     n_years = int(years.max()) - year0 + 1 if len(years) else 1
     row_c, row_u = pd.factorize(area_c.astype(np.int64) * n_years + (years - year0))
     wide = np.full((len(row_u), len(pair_u)), np.nan)
-    wide[row_c, pair_c] = ot["value"].to_numpy(float)
+    wide[row_c, pair_c] = ot[column].to_numpy(float)
     index = pd.MultiIndex.from_arrays([np.asarray(area_u)[row_u // n_years], row_u % n_years + year0],
                                       names=["ot_code", "year"])
-    wide = pd.DataFrame(wide, index=index, columns=names).sort_index().sort_index(axis=1)
-    return add_derived(wide)
+    return pd.DataFrame(wide, index=index, columns=names).sort_index().sort_index(axis=1)
 
 
 def add_derived(q: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,13 @@ import math
 
 import pandas as pd
 
+# The sign German official tables use for a value that is not published (Zeichenerklärung on every page that
+# shows it): small counts the source publishes as 0, and cells withheld by disclosure control.
+ZEICHEN = "·"
+ZEICHENERKLAERUNG = (f"Zeichenerklärung: {ZEICHEN} = Zahlenwert unbekannt oder geheim zu halten (kleine Zahl, "
+                     "von der Quelle nicht veröffentlicht oder zum Schutz Einzelner unterdrückt); – = nichts "
+                     "vorhanden oder keine Daten.")
+
 
 def de(x, decimals: int = 1, signed: bool = False) -> str:
     """1234.5 → '1.234,5'; NaN → '–'."""

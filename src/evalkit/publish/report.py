@@ -7,7 +7,7 @@ import pandas as pd
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
-from evalkit.publish.fmt import shown_change
+from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, shown_change
 
 LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
 
@@ -32,6 +32,9 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
         same = y is not None and y == yc  # no newer data than the compared cycle had: no change to measure
         if same:
             note = f"{note} (wie im Vergleichszyklus)".strip()
+        hidden = 0 if now is None or "suppressed" not in now.index else int(now.suppressed)
+        if hidden:
+            note = f"{note}; {suppressed_note(hidden, now.lower, now.upper, ctx.unit(ind))}".strip("; ")
         rows.append({
             "indicator": ind, "name": ctx.name(ind), "unit": ctx.unit(ind), "year": y,
             "value": None if now is None else now.value,
@@ -40,9 +43,27 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
             # from the printed values, so that the printed numbers add up (42,2 vs 42,4 → −0,2)
             "change": None if now is None or before is None or same else
             shown_change(now.value, before.value, ctx.unit(ind)),
-            "note": note,
+            "note": note, "suppressed": hidden,
         })
     return pd.DataFrame(rows)
+
+
+def shown_values(kf: pd.DataFrame) -> list[str]:
+    """The key figures' values as printed: German format, a * where suppressed Ortsteil counts are inside."""
+    return [v + (" *" if n else "") for v, n in zip(de_by_unit(kf["value"], kf["unit"]), kf["suppressed"])]
+
+
+def suppressed_footnote(kf: pd.DataFrame) -> str:
+    """The paragraph under a key-figure table that explains its * marks ("" when there are none)."""
+    hit = kf[kf["suppressed"] > 0]
+    return "".join(f"\* {r['name']}: {suppressed_note(int(r['suppressed']), r['lower'], r['upper'], r['unit'])}. "
+                   for _, r in hit.iterrows()).strip()
+
+
+def suppressed_note(n: int, lower, upper, unit: str) -> str:
+    """What an aggregate with suppressed Ortsteil counts says about itself (see evalkit.indicators.engine)."""
+    return (f"enthält {n} {'Ortsteil' if n == 1 else 'Ortsteile'} mit nicht veröffentlichter Kleinzahl "
+            f"({ZEICHEN}), gezählt mit der Mitte ihres Bereichs; Spanne {de(lower, 2)} bis {de(upper, 2)} {unit}")
 
 
 def ortsteil_values(ctx: Context, indicator: str) -> pd.DataFrame:
@@ -54,8 +75,9 @@ def ortsteil_values(ctx: Context, indicator: str) -> pd.DataFrame:
     sub["uncertain"] = (sub["denominator"] < ctx.params.small_denominator) if kind == "rate" else False
     names = ctx.areas.set_index("ot_code")
     sub["stadtbezirk"] = sub["area_code"].map(names["stadtbezirk"])
+    sub["numerator"] = sub["numerator"].where(sub["value"].notna())  # a suppressed count's midpoint is no datum
     return sub[["indicator", "area_code", "area_name", "stadtbezirk", "year", "numerator", "denominator", "value",
-                "lower", "upper", "uncertain"]].sort_values("area_code").reset_index(drop=True)
+                "lower", "upper", "uncertain", "suppressed"]].sort_values("area_code").reset_index(drop=True)
 
 
 def series(ctx: Context, indicator: str, level: str, code: str, until: int | None = None) -> pd.DataFrame:
@@ -79,7 +101,8 @@ def members(ctx: Context, level: str, code: str) -> pd.DataFrame:
 def profile_table(ctx: Context, level: str, code: str) -> pd.DataFrame:
     """The area's key figures beside the city's, for the profile pages."""
     area = key_figures(ctx, level, code)
-    city = key_figures(ctx)[["indicator", "value"]].rename(columns={"value": "city_value"})
+    city = key_figures(ctx)[["indicator", "value", "suppressed"]].rename(
+        columns={"value": "city_value", "suppressed": "city_suppressed"})
     return area.merge(city, on="indicator", how="left")
 
 
@@ -96,7 +119,7 @@ def profile_ortsteile(ctx: Context, level: str, code: str) -> pd.DataFrame:
 def coverage(ctx: Context) -> pd.DataFrame:
     """Ortsteile with data per indicator and year (the data-quality page)."""
     t = ctx.indicators
-    ot = t[(t.level == "ortsteil") & t.indicator.isin(ctx.params.indicators)]
+    ot = t[(t.level == "ortsteil") & t.indicator.isin(ctx.params.indicators) & (t.suppressed == 0)]
     cov = ot.groupby(["indicator", "year"]).area_code.nunique().rename("ortsteile").reset_index()
     return cov.sort_values(["indicator", "year"]).reset_index(drop=True)
 
@@ -111,3 +134,16 @@ def year_notes(ctx: Context) -> list[str]:
             notes.append(f"{ctx.name(ind)}: Daten nur bis {y}; verwendet wird {y} statt {ctx.params.reference_year}."
                          + same if y else f"{ctx.name(ind)}: keine Daten bis {ctx.params.reference_year}.")
     return notes
+
+
+def suppressed_summary(ctx: Context) -> pd.DataFrame:
+    """Every suppressed Ortsteil count up to the cycle's year, one row per series and year, Ortsteile named
+    (data/processed/suppressed.csv, written by `evalkit indicators`)."""
+    from evalkit.fileio import read_table
+
+    cells = read_table(ctx.project.processed / "suppressed.csv")
+    cells = cells[cells["year"] <= ctx.params.reference_year]
+    rows = [{"Reihe": f"Arbeitslose: {name}" if src == "arbeitslose" else f"{src}: {name}", "Jahr": int(year),
+             "Wert": f"0 bis {int(below) - 1}", "Ortsteile": len(g), "Betroffene Ortsteile": ", ".join(g["area_name"])}
+            for (src, name, year, below), g in cells.groupby(["source", "indicator_raw", "year", "below"], sort=True)]
+    return pd.DataFrame(rows, columns=["Reihe", "Jahr", "Wert", "Ortsteile", "Betroffene Ortsteile"])
