@@ -29,7 +29,7 @@ from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
 from evalkit.errors import DisclosureError
 from evalkit.publish import report
-from evalkit.publish.fmt import de, html_table, md
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
@@ -111,8 +111,11 @@ elif hze is not None:
     display(HTML(html_table(show[["Ebene", "area_code", "published"]].rename(
         columns={"area_code": "Gebiet", "published": "Fälle"}), numeric={"Fälle"},
         caption=f"Laufende Hilfen zur Erziehung {int(hze.year.iloc[0])} (· = gesperrt)")))
-    display(Markdown(f"Zellen mit 1 bis 2 Fällen sind gesperrt (·), dazu weitere Zellen, damit kein gesperrter Wert "
-                     f"aus Summen errechnet werden kann; gesperrt: {int(hze.hidden.sum())} von {len(hze)} Zellen."))
+    display(Markdown(f"Zellen mit 1 bis 2 Fällen sind gesperrt (·), dazu weitere Zellen, bis sich für jede gesperrte "
+                     "kleine Zahl aus allen Summen (Ortsteil, Stadtbezirk, Planungsraum, Stadt) nur ein Bereich von "
+                     "mindestens drei Fällen eingrenzen lässt – auch für jemanden, der weiß, dass Nullen "
+                     f"veröffentlicht werden; gesperrt: {int(hze.hidden.sum())} von {len(hze)} Zellen. "
+                     + ZEICHENERKLAERUNG))
 else:
     display(Markdown(
         "Hilfen zur Erziehung je Ortsteil sind nicht öffentlich. Liegt die Datei `data/restricted/hze.csv` (Spalten "
@@ -129,4 +132,5 @@ else:
         sbz[["Stadtbezirk", "published"]].rename(columns={"published": "Fälle (synthetisch)"}),
         numeric={"Fälle (synthetisch)"}, caption="SYNTHETISCHE Zahlen – Beispiel der Sperrung, keine echten Daten")
         + f"<p>Gesperrt im synthetischen Beispiel: {int(t.hidden.sum())} von {len(t)} Zellen "
-          f"({int((t.value.between(1, 2)).sum())} primär).</p></div>"))
+          f"({int((t.value.between(1, 2)).sum())} primär): für jede kleine Zahl bleibt aus allen Summen nur ein "
+          f"Bereich von mindestens drei Fällen. {ZEICHENERKLAERUNG}</p></div>"))

@@ -14,6 +14,7 @@ from evalkit.analyses.disclosure import (
     cells_and_equations,
     protected_table,
     suppress,
+    underprotected,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def test_secondary_suppression_resists_differencing_small_case():
     sols = brute_force_values(cells, SMALL, hidden)
     for c in ("ortsteil:00", "ortsteil:10"):
         assert len({s[c] for s in sols}) >= 2, c  # an attacker is left with several possible values
-    table = protected_table(counts, SMALL)
+    table = protected_table(counts, SMALL, max_hidden_share=1.0)  # six Ortsteile: most cells must hide
     assert (table.loc[table.hidden, "published"] == MARK).all()
     assert not table.loc[~table.hidden, "published"].eq(MARK).any()
 
@@ -98,6 +99,87 @@ def test_real_geography_synthetic_counts_cannot_be_recovered():
         primary = {c for c, v in cells["value"].items() if 0 < v < 3}
         assert primary <= hidden
         assert not determined_by_linear_algebra(cells, eqs, hidden) & primary
-        bounds = audit(cells["value"], hidden, eqs, 3)
-        assert all(bounds[c][1] - bounds[c][0] >= 1 for c in primary)  # at least two integer values remain
+        bounds = audit(cells["value"], hidden, eqs)
+        assert all(bounds[c][1] - bounds[c][0] >= 3 for c in primary)  # a protection interval of width 3
         assert len(hidden) < 0.5 * len(cells)  # protection without hiding most of the table
+
+
+def attacker_interval(cells, eqs, hidden, cell):
+    """Independent of the module: the attacker's LP, with every hidden cell ≥ 1 because zeros are published."""
+    from scipy.optimize import linprog
+
+    hid = sorted(hidden)
+    pos = {c: i for i, c in enumerate(hid)}
+    A, b = [], []
+    for total, members in eqs:
+        row, rhs = np.zeros(len(hid)), 0.0
+        for c, sign in [(total, -1.0)] + [(m, 1.0) for m in members]:
+            if c in pos:
+                row[pos[c]] += sign
+            else:
+                rhs -= sign * cells.loc[c, "value"]
+        if row.any():
+            A.append(row)
+            b.append(rhs)
+    obj = np.zeros(len(hid))
+    obj[pos[cell]] = 1
+    lo = linprog(obj, A_eq=np.array(A), b_eq=np.array(b), bounds=[(1, None)] * len(hid), method="highs")
+    hi = linprog(-obj, A_eq=np.array(A), b_eq=np.array(b), bounds=[(1, None)] * len(hid), method="highs")
+    return lo.fun, (np.inf if hi.status == 3 else -hi.fun)
+
+
+def test_two_small_cells_do_not_protect_each_other():
+    """A = 1 and B = 2 hidden under S0 (and P): with zeros published the attacker knows A, B ≥ 1, so A + B = 3
+    leaves A in [1, 2]. The old audit (a priori [1, 2] for small cells) called that safe."""
+    counts = pd.Series({"00": 1, "01": 2, "02": 9, "10": 5, "11": 8, "12": 6})
+    cells, eqs = cells_and_equations(counts, SMALL)
+    weak = {"ortsteil:00", "ortsteil:01"}
+    assert not determined_by_linear_algebra(cells, eqs, weak)  # no cell follows exactly …
+    assert attacker_interval(cells, eqs, weak, "ortsteil:00") == (1.0, 2.0)  # … but the interval is [1, 2]
+    assert underprotected(cells["value"], weak, eqs, threshold=3, width=3) == ["ortsteil:00", "ortsteil:01"]
+    hidden = suppress(cells["value"], eqs, threshold=3)
+    for c in weak:
+        lo, hi = attacker_interval(cells, eqs, hidden, c)
+        assert hi - lo >= 3, (c, lo, hi)
+
+
+def test_seed_1_attack_on_stadtbezirk_mitte_fails():
+    """The reviewer's case: synthetic_hze(seed=1), 2022: Zentrum (1) and Zentrum-Südost (2) in Mitte."""
+    areas = load_areas(REPO / "data" / "areas.csv")
+    counts = synthetic_hze(areas, [2022], seed=1).set_index("ot_code")["hze_faelle"]
+    cells, eqs = cells_and_equations(counts, areas)
+    assert cells.loc["ortsteil:00", "value"] == 1 and cells.loc["ortsteil:02", "value"] == 2
+    table = protected_table(counts, areas, threshold=3).set_index("cell")
+    hidden = set(table.index[table["hidden"]])
+    mitte = {f"ortsteil:{o}" for o in areas.loc[areas["sbz_code"] == "0", "ot_code"]}
+    assert hidden & mitte != {"ortsteil:00", "ortsteil:02"}  # more than the two small cells hide each other
+    primary = [c for c, v in cells["value"].items() if 0 < v < 3]
+    for c in primary:
+        lo, hi = attacker_interval(cells, eqs, hidden, c)
+        assert hi - lo >= 3, (c, lo, hi)
+
+
+def test_a_year_shows_the_same_cells_in_every_cycle():
+    """Differencing across cycles needs two patterns for the same counts: the pattern depends on the counts only."""
+    areas = load_areas(REPO / "data" / "areas.csv")
+    counts = synthetic_hze(areas, [2021, 2022], seed=11)
+    c22 = counts[counts["year"] == 2022].set_index("ot_code")["hze_faelle"]
+    first = protected_table(c22, areas)
+    again = protected_table(c22.sample(frac=1, random_state=3), areas)  # another order, as another run reads it
+    assert first["published"].tolist() == again["published"].tolist()
+
+
+def test_a_table_that_must_hide_most_of_itself_is_refused():
+    import pytest
+
+    from evalkit.errors import DisclosureError
+
+    counts = pd.Series({"00": 1, "01": 7, "02": 9, "10": 2, "11": 8, "12": 6})
+    with pytest.raises(DisclosureError, match="7 of its 11 non-zero cells would be hidden"):
+        protected_table(counts, SMALL)
+
+
+def test_hidden_cells_use_the_sign_the_zeichenerklaerung_explains():
+    from evalkit.publish.fmt import ZEICHEN, ZEICHENERKLAERUNG
+
+    assert MARK == ZEICHEN and f"{ZEICHEN} = Zahlenwert unbekannt oder geheim zu halten" in ZEICHENERKLAERUNG

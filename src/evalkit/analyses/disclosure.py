@@ -1,10 +1,17 @@
 """Statistical disclosure control for restricted counts (e.g. Hilfen zur Erziehung per Ortsteil).
 
-A published table has Ortsteil cells and the totals of Stadtbezirke, Planungsräume and the city. Primary
-suppression hides counts from 1 to threshold−1. Secondary suppression hides further cells so that no hidden
-cell can be recovered from any total: every total equation must hide zero or at least two cells, and a linear
-programming audit (the attacker's best bounds, given all published cells, non-negativity and the knowledge that
-primary cells lie between 1 and threshold−1) must leave every primary cell undetermined. Cells are never silently dropped; hidden cells are shown as "·".
+A published table has Ortsteil cells and the totals of Stadtbezirke, Planungsräume and the city; the two
+hierarchies (Ortsteil → Stadtbezirk → city and Ortsteil → Planungsraum → city) cut across each other. Primary
+suppression hides counts from 1 to threshold−1. Secondary suppression hides further cells until every primary cell
+has a *protection interval* as statistical offices require it (τ-ARGUS): the attacker's feasible interval —
+the tightest bounds a linear programme derives from every published cell of both hierarchies — must be at least
+`width` wide (default: the threshold). The attacker knows what the table says about itself: zeros are published,
+so a hidden cell is at least 1. Exact recovery alone is not the test: two small cells that only hide each other
+(1 and 2 under a total of 3) leave the interval [1, 2] and fail.
+
+Only one year is published per table, and the pattern depends on that year's counts alone, so two cycles that
+show the same year show the same cells: nothing can be differenced across cycles. Years are not summed anywhere.
+Cells are never silently dropped; hidden cells are shown as "·" with a Zeichenerklärung.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from scipy.optimize import linprog
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.errors import DisclosureError
 
-MARK = "·"
+MARK = "·"  # as in German official tables; the same sign as evalkit.publish.fmt.ZEICHEN (tested)
+MAX_HIDDEN_SHARE = 0.5  # a table that must hide more than half of its non-zero cells says too little to publish
 
 
 def cells_and_equations(counts: pd.Series, areas: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, list[str]]]]:
@@ -36,8 +44,9 @@ def cells_and_equations(counts: pd.Series, areas: pd.DataFrame) -> tuple[pd.Data
     return df, eqs
 
 
-def audit(values: pd.Series, hidden: set, eqs, threshold: int) -> dict[str, tuple[float, float]]:
-    """The tightest bounds an attacker can derive for each hidden cell (LP over all published equations)."""
+def audit(values: pd.Series, hidden: set, eqs) -> dict[str, tuple[float, float]]:
+    """The tightest bounds an attacker can derive for each hidden cell (LP over all published equations; every
+    hidden cell ≥ 1 because zeros are published)."""
     hidden = sorted(hidden)
     if not hidden:
         return {}
@@ -54,8 +63,7 @@ def audit(values: pd.Series, hidden: set, eqs, threshold: int) -> dict[str, tupl
         if row.any():
             A.append(row)
             b.append(rhs)
-    primary = {c for c in hidden if 0 < values[c] < threshold}
-    bounds = [(1, threshold - 1) if c in primary else (0, None) for c in hidden]
+    bounds = [(1, None)] * len(hidden)
     out = {}
     for c, i in pos.items():
         obj = np.zeros(len(hidden))
@@ -68,8 +76,17 @@ def audit(values: pd.Series, hidden: set, eqs, threshold: int) -> dict[str, tupl
     return out
 
 
-def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
-    """The set of hidden cells: primary (1 … threshold−1), then secondary until the audit is clean."""
+def underprotected(values: pd.Series, hidden: set, eqs, threshold: int, width: float) -> list[str]:
+    """Primary cells whose feasible interval is narrower than `width`, smallest interval first."""
+    bounds = audit(values, hidden, eqs)
+    short = [(hi - lo, c) for c, (lo, hi) in bounds.items() if 0 < values[c] < threshold and hi - lo < width - 1e-9]
+    return [c for _, c in sorted(short)]
+
+
+def suppress(values: pd.Series, eqs, threshold: int = 3, width: float | None = None) -> set:
+    """The set of hidden cells: primary (1 … threshold−1), then secondary until every primary cell's protection
+    interval is at least `width` (default: threshold) wide."""
+    width = threshold if width is None else width
     hidden = {c for c, v in values.items() if 0 < v < threshold}
 
     membership: dict[str, list[list[str]]] = {}
@@ -81,9 +98,11 @@ def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
         return sum(any(x in hidden for x in g if x != c) for g in membership.get(c, []))
 
     def candidates(cells):
-        free = [c for c in cells if c not in hidden and values[c] > 0]
-        # prefer cells that close cycles, then Ortsteil cells, then the smallest (least information lost)
-        return sorted(free, key=lambda c: (-closes(c), not c.startswith("ortsteil:"), values[c], c))
+        # the city total is the table's headline: never a complement (a table that needs it is not published)
+        free = [c for c in cells if c not in hidden and values[c] > 0 and not c.startswith("stadt:")]
+        # prefer cells that close cycles, then Ortsteil cells, then cells large enough to give the width, then
+        # the smallest of those (least information lost)
+        return sorted(free, key=lambda c: (-closes(c), not c.startswith("ortsteil:"), values[c] < width, values[c], c))
 
     for _ in range(10 * len(values)):
         changed = False
@@ -96,10 +115,9 @@ def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
                     changed = True
         if changed:
             continue
-        bounds = audit(values, hidden, eqs, threshold)
         # only sensitive (primary) cells need protection: a complementary cell whose value follows from the
         # totals (e.g. Planungsraum Grünau equals Stadtbezirk West) gives nothing small away
-        exposed = [c for c, (lo, hi) in bounds.items() if hi - lo < 1e-6 and 0 < values[c] < threshold]
+        exposed = underprotected(values, hidden, eqs, threshold, width)
         if not exposed:
             return hidden
         c = exposed[0]
@@ -119,14 +137,21 @@ def suppress(values: pd.Series, eqs, threshold: int = 3) -> set:
     raise RuntimeError("secondary suppression did not converge")
 
 
-def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3) -> pd.DataFrame:
+def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3, width: float | None = None,
+                    max_hidden_share: float = MAX_HIDDEN_SHARE) -> pd.DataFrame:
     """The publishable table: every cell with its count as text, "·" where hidden."""
     cells, eqs = cells_and_equations(counts, areas)
     try:
-        hidden = suppress(cells["value"], eqs, threshold)
+        hidden = suppress(cells["value"], eqs, threshold, width)
     except RuntimeError as e:  # too sparse to protect: not published at all
         raise DisclosureError(f"the table cannot be protected ({e})", file="data/restricted/hze.csv",
                               expected="enough cells above the threshold to hide every small count") from None
+    nonzero = cells.index[cells["value"] > 0]
+    if len(nonzero) and len(hidden) > max_hidden_share * len(nonzero):
+        raise DisclosureError(f"the table cannot be protected usefully: {len(hidden)} of its {len(nonzero)} non-zero "
+                              "cells would be hidden", file="data/restricted/hze.csv",
+                              expected="enough cells above the threshold to hide every small count")
+
     out = cells.reset_index()
     out["hidden"] = out["cell"].isin(hidden)
     out["published"] = np.where(out["hidden"], MARK, out["value"].map(lambda v: f"{int(v)}"))
