@@ -80,6 +80,22 @@ text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Stan
         f"{len(sc['ortsteile'])} Ortsteile: {', '.join(md(names[c]) for c in sc['ortsteile'])}. Dort leben "
         f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
         f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")
+sens, pb = sc["sensitivity"], sc["placed_by"]
+text += (f"<p><strong>Wie sicher ist diese Zahl?</strong> Verortet sind {sc['located']} von "
+         f"{sc['located'] + len(sc['unplaced'])} kommunalen Grundschulen: {pb.get('Koordinate', 0)} über die "
+         f"Koordinate der Schulliste 2023, {pb.get('gleiche Adresse', 0)} über dieselbe Adresse und "
+         f"{pb.get('Nachbaradresse', 0)} über eine benachbarte Hausnummer derselben Straße (Schuldatenbank 2017, "
+         f"Schulliste 2023, OpenStreetMap-Kitas). Ohne Lage bleiben {len(sc['unplaced'])}: "
+         f"{', '.join(md(n) for n in sc['unplaced']['name'])}. ")
+if sens["skipped"]:
+    text += (f"Das Szenario übergeht {len(sens['skipped'])} Ortsteile ohne verortete Schule, obwohl sie vor dem zuletzt "
+             f"erreichten rangieren: {', '.join(md(names[c]) for c in sens['skipped'])}. Läge in "
+             f"{'jedem' if len(sens['assumed']) == len(sens['skipped']) else 'den ersten ' + str(len(sens['assumed']))}"
+             f" davon eine der nicht verorteten Schulen, erreichten die Stellen {len(sens['ortsteile'])} Ortsteile mit "
+             f"{de(sens['poor_children_share'], 1)} % der Kinder im SGB-II-Bezug statt "
+             f"{de(sc['poor_children_share'], 1)} %. Die Zahl hängt also an den fehlenden Schulstandorten.</p>")
+else:
+    text += "Kein Ortsteil vor dem zuletzt erreichten wird mangels verorteter Schule übergangen.</p>"
 save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
 display(HTML(f'<div class="evalkit-synthetic">{text}</div>'))
 if sites is not None:

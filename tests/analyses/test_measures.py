@@ -47,3 +47,38 @@ def test_site_registry_is_validated(tmp_path):
     with pytest.raises(DataError, match=r"massnahmen_standorte\.csv: record line 3: column 'measure'"):
         measures.load_sites(tmp_path)
     assert measures.load_sites(tmp_path / "none") is None
+
+
+def test_street_keys_match_across_the_lists():
+    assert measures.street_key("Göbschelwitzer Weg") == measures.street_key("GoebschelwitzerWeg")
+    assert measures.street_key("Scharnhorststr.") == measures.street_key("Scharnhorststraße")
+
+
+def test_schools_without_coordinates_are_placed_by_address(mirror):
+    f = mirror / "facilities"
+    kitas = measures.kita_addresses(f / "kitas_osm_2024-07.json", mirror / "geo/ortsteile.geojson")
+    placed = measures.place_schools(f / "schulen_2023.csv", f / "schulen_schuldatenbank_2017.csv", kitas=kitas)
+    assert len(placed) == 70  # every municipal Grundschule, placed or not
+    by = placed.set_index("name")
+    # the same address in the 2017 database: Göbschelwitzer Weg 1 lies in Plaußig-Portitz (15)
+    assert by.loc["Grundschule Portitz", ["ot_code", "placed_by"]].tolist() == ["15", "gleiche Adresse"]
+    assert by.loc["Kurt-Masur-Schule", "ot_code"] == "40"  # Scharnhorststr. 24, Südvorstadt
+    counts = placed["placed_by"].value_counts()
+    assert counts["Koordinate"] == 48 and counts["nicht verortet"] == len(placed) - placed["ot_code"].notna().sum()
+    assert placed["ot_code"].notna().sum() > 48  # more than the coordinates alone
+
+
+def test_scenario_says_how_much_unplaced_schools_move_it():
+    """Ortsteil 02 ranks first but has no located school: the scenario passes it over; assuming one of the
+    unplaced schools there moves the result by hand-computable amounts."""
+    schools = pd.DataFrame({"schul_id": list("abc"), "name": ["S1", "S3", "S4"], "ot_code": ["01", "03", "04"]})
+    index = pd.DataFrame({"area_code": ["01", "02", "03", "04"], "index": [1.0, 2.0, 0.5, -1.0],
+                          "rank": [2, 1, 3, 4]})
+    kids = pd.DataFrame({"area_code": ["01", "02", "03", "04"], "numerator": [100, 500, 200, 200]})
+    base = measures.allocation_scenario(schools, index, 2, kids)
+    assert base["ortsteile"] == ["01", "03"] and base["poor_children_share"] == pytest.approx(30.0)
+    sens = measures.scenario_sensitivity(schools, index, 2, kids, unplaced=5)
+    assert sens["skipped"] == ["02"] and sens["assumed"] == ["02"]
+    assert sens["ortsteile"] == ["01", "02"] and sens["poor_children_share"] == pytest.approx(60.0)
+    none = measures.scenario_sensitivity(schools, index, 2, kids, unplaced=0)
+    assert none["assumed"] == [] and none["poor_children_share"] == pytest.approx(30.0)

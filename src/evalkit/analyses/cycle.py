@@ -117,11 +117,18 @@ def scenario(ctx: Context, index: pd.DataFrame) -> dict:
     given down the need ranking."""
     stated = stated_school_posts(ctx)
     stated_posts, stated_total = int(stated["count"]), int(stated["total"])
-    schools = measures.located_schools(school_file(ctx))
+    raw = ctx.project.raw
+    kitas = measures.kita_addresses(raw / "facilities" / "kitas_osm_2024-07.json", raw / "geo" / "ortsteile.geojson")
+    placed = measures.place_schools(school_file(ctx), raw / "facilities" / "schulen_schuldatenbank_2017.csv",
+                                    kitas=kitas)
+    schools = placed[placed["ot_code"].notna()].reset_index(drop=True)
+    unplaced = placed[placed["ot_code"].isna()].reset_index(drop=True)
     posts = round(stated_posts / stated_total * len(schools))
-    res = measures.allocation_scenario(schools, index, posts, children_in_poverty(ctx))
+    children = children_in_poverty(ctx)
+    res = measures.allocation_scenario(schools, index, posts, children)
     res.update(posts=posts, located=len(schools), stated_posts=stated_posts, stated_total=stated_total,
-               stated_date=str(stated["date"]))
+               stated_date=str(stated["date"]), unplaced=unplaced, placed_by=placed["placed_by"].value_counts(),
+               sensitivity=measures.scenario_sensitivity(schools, index, posts, children, len(unplaced)))
     return res
 
 

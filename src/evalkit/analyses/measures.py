@@ -3,8 +3,10 @@ and the need-based allocation scenario that stands in for the non-public site li
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -20,6 +22,7 @@ def school_type_label(school_type) -> str:
 
 
 SITE_FILE = "massnahmen_standorte.csv"
+MAX_NUMBER_GAP = 20  # house numbers apart on one street that still count as the same Ortsteil
 
 SITE_SCHEMA = pa.DataFrameSchema({
     "site": pa.Column(str, unique=True),
@@ -58,13 +61,94 @@ def coverage(measures: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
               "note"]].sort_values(["measure", "school_type", "date"]).reset_index(drop=True)
 
 
-def located_schools(schulen_csv: Path, school_type: str = "Grundschule") -> pd.DataFrame:
+def street_key(street) -> str:
+    """"Göbschelwitzer Weg", "GoebschelwitzerWeg" and "Göbschelwitzer Str." → one key."""
+    x = str(street).lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("straße", "strasse"), ("str.", "strasse")):
+        x = x.replace(a, b)
+    return re.sub(r"[^a-z0-9]", "", x)
+
+
+def _house_number(raw) -> float:
+    m = re.match(r"\s*(\d+)", str(raw))
+    return float(m.group(1)) if m else float("nan")
+
+
+def address_points(schulen_2017: Path, schulen_csv: Path | None = None, kitas=None) -> pd.DataFrame:
+    """Addresses with a known Ortsteil: street key, house number, ot_code, source. The mirror has no street
+    gazetteer; these are the points it has: the 2017 school database, the 2023 list's located schools of every
+    type, and (optionally) the OpenStreetMap Kitas with an address (a DataFrame street, nr, ot_code)."""
+    d = pd.read_csv(schulen_2017, dtype=str)
+    parts = d["address"].str.extract(r"^(?P<street>.*?)\s+(?P<nr>\d+)[^\s]*\s+\d{5}\s")
+    frames = [pd.DataFrame({"street": parts["street"].map(street_key), "nr": parts["nr"].map(_house_number),
+                            "ot_code": d["ot_nr_point_in_polygon"].str.zfill(2), "source": "Schuldatenbank 2017"})]
+    if schulen_csv is not None:
+        s = pd.read_csv(schulen_csv, dtype=str)
+        frames.append(pd.DataFrame({"street": s["street_slug"].map(street_key), "nr": s["hausnr"].map(_house_number),
+                                    "ot_code": s["ot_nr_point_in_polygon"].str.zfill(2), "source": "Schulliste 2023"}))
+    if kitas is not None:
+        frames.append(kitas.assign(source="OpenStreetMap-Kitas 2024")[["street", "nr", "ot_code", "source"]])
+    out = pd.concat(frames, ignore_index=True).dropna()
+    return out.drop_duplicates(["street", "nr", "ot_code"]).reset_index(drop=True)
+
+
+def municipal_schools(schulen_csv: Path, school_type: str = "Grundschule") -> pd.DataFrame:
     s = pd.read_csv(schulen_csv, dtype=str)
-    m = (s["types"].str.contains(school_type, na=False) & ~s["types"].str.contains("FreierTraeger", na=False)
-         & s["ot_nr_point_in_polygon"].notna())
-    out = s[m][["schul_id", "name", "ot_nr_point_in_polygon"]].rename(columns={"ot_nr_point_in_polygon": "ot_code"})
-    out["ot_code"] = out["ot_code"].str.zfill(2)
-    return out.sort_values(["ot_code", "name"]).reset_index(drop=True)
+    m = s["types"].str.contains(school_type, na=False) & ~s["types"].str.contains("FreierTraeger", na=False)
+    return s[m].reset_index(drop=True)
+
+
+def place_schools(schulen_csv: Path, schulen_2017: Path | None, school_type: str = "Grundschule",
+                  kitas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every municipal school of the type with its Ortsteil and how it was found: `Koordinate` (the 2023 list's
+    point), `Adresse 2017` (the same street and house number in the 2017 database), `Nachbaradresse` (the
+    nearest house number on the same street, at most MAX_NUMBER_GAP apart: streets cross Ortsteil borders) or
+    `nicht verortet` (ot_code empty)."""
+    s = municipal_schools(schulen_csv, school_type)
+    out = pd.DataFrame({"schul_id": s["schul_id"], "name": s["name"], "street": s["street_slug"].map(street_key),
+                        "nr": s["hausnr"].map(_house_number), "ot_code": s["ot_nr_point_in_polygon"].str.zfill(2),
+                        "placed_by": np.where(s["ot_nr_point_in_polygon"].notna(), "Koordinate", "nicht verortet")})
+    points = (address_points(schulen_2017, schulen_csv, kitas)
+              if schulen_2017 is not None and Path(schulen_2017).is_file() else None)
+    if points is not None:
+        for i in out.index[out["ot_code"].isna()]:
+            same = points[points["street"] == out.at[i, "street"]]
+            if same.empty:
+                continue
+            gap = (same["nr"] - out.at[i, "nr"]).abs()
+            best = same.loc[gap.idxmin()]
+            if gap.min() == 0 or gap.min() <= MAX_NUMBER_GAP:
+                out.at[i, "ot_code"] = best["ot_code"]
+                out.at[i, "placed_by"] = "gleiche Adresse" if gap.min() == 0 else "Nachbaradresse"
+    return out.drop(columns=["street", "nr"]).sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)
+
+
+def kita_addresses(kitas_json: Path, geojson: Path) -> pd.DataFrame:
+    """OpenStreetMap Kitas with an address, each in the Ortsteil polygon its point falls in (the mirror's README:
+    trust the polygon): street, nr, ot_code."""
+    import json
+
+    import geopandas as gpd
+
+    elements = json.loads(Path(kitas_json).read_text(encoding="utf-8")).get("elements", [])
+    rows = []
+    for e in elements:
+        tags, where = e.get("tags", {}), e.get("center", e)
+        if "addr:street" in tags and "lat" in where:
+            rows.append((street_key(tags["addr:street"]), _house_number(tags.get("addr:housenumber")),
+                         where["lon"], where["lat"]))
+    pts = pd.DataFrame(rows, columns=["street", "nr", "lon", "lat"])
+    g = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=4326)
+    areas = gpd.read_file(geojson).to_crs(4326)[["OT", "geometry"]]
+    hit = gpd.sjoin(g, areas, predicate="within", how="inner")
+    return pd.DataFrame({"street": hit["street"], "nr": hit["nr"], "ot_code": hit["OT"].astype(str).str.zfill(2)})
+
+
+def located_schools(schulen_csv: Path, school_type: str = "Grundschule", schulen_2017: Path | None = None,
+                    kitas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Municipal schools of the type with an Ortsteil (see place_schools)."""
+    placed = place_schools(schulen_csv, schulen_2017, school_type, kitas)
+    return placed[placed["ot_code"].notna()].reset_index(drop=True)
 
 
 def allocation_scenario(schools: pd.DataFrame, index: pd.DataFrame, posts: int, children: pd.DataFrame) -> dict:
@@ -82,6 +166,28 @@ def allocation_scenario(schools: pd.DataFrame, index: pd.DataFrame, posts: int, 
     share = 100 * kids.reindex(reached).sum() / kids.sum()
     return {"schools": ranked.drop(columns=["area_code"]), "ortsteile": reached, "poor_children_share": share,
             "poor_children": float(kids.reindex(reached).sum()), "poor_children_total": float(kids.sum())}
+
+
+def skipped_ortsteile(schools: pd.DataFrame, index: pd.DataFrame, reached: list[str]) -> list[str]:
+    """Ranked Ortsteile above the last one the scenario reached that have no located school: the scenario
+    passes them over only because a school's location is unknown (or there is none)."""
+    ranked = index.dropna(subset=["rank"]).sort_values("rank")
+    last = ranked.loc[ranked["area_code"].isin(reached), "rank"].max()
+    above = ranked[ranked["rank"] <= last]
+    return [c for c in above["area_code"] if c not in set(schools["ot_code"])]
+
+
+def scenario_sensitivity(schools: pd.DataFrame, index: pd.DataFrame, posts: int, children: pd.DataFrame,
+                         unplaced: int) -> dict:
+    """How the scenario moves with the schools that could not be placed: assume one of them in each Ortsteil
+    the scenario skipped (best-ranked first, as many as there are unplaced schools) and hand out the posts again."""
+    base = allocation_scenario(schools, index, posts, children)
+    skipped = skipped_ortsteile(schools, index, base["ortsteile"])
+    assumed = skipped[:unplaced]
+    extra = pd.DataFrame({"schul_id": None, "name": [f"angenommene Schule in {c}" for c in assumed], "ot_code": assumed})
+    moved = allocation_scenario(pd.concat([schools, extra], ignore_index=True), index, posts, children)
+    return {"skipped": skipped, "assumed": assumed, "poor_children_share": moved["poor_children_share"],
+            "ortsteile": moved["ortsteile"]}
 
 
 def actual_allocation(sites: pd.DataFrame, children: pd.DataFrame, measure: str = "Schulsozialarbeit") -> dict:
