@@ -102,6 +102,20 @@ figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet
                           f"zu den {k} höchsten gehört.",
              alt="Balkendiagramm der Stabilität: " + ", ".join(
                  f"{md(n)} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
+unc = analyses.rank_uncertainty(ctx)
+save_table(ctx, unc, "rangunsicherheit.csv")
+near = unc[unc["p_top"] > 0]
+display(HTML(html_table(pd.DataFrame({
+    "Rang": near["rank"], "Ortsteil": near["area_name"], f"in den Top {k} (%)": 100 * near["p_top"],
+    "Rangbereich (95 %)": [f"{a} bis {b}" if a != b else f"{a}" for a, b in zip(near["rank_lower"], near["rank_upper"])]}),
+    formats={f"in den Top {k} (%)": lambda v: de(v, 0)}, numeric={"Rang", "Rangbereich (95 %)"},
+    caption=f"Unsicherheit aus den Daten: 500 Ziehungen der Zählungen (Poisson), Gewichte fest")))
+display(Markdown(
+    "Kleine Zählungen schwanken auch ohne echte Veränderung. Jede Ziehung ersetzt jede gepoolte Zählung durch eine "
+    "zufällige Zahl mit demselben Erwartungswert (Poisson-Verteilung), berechnet Anteile, Standardisierung und "
+    f"Index neu und ordnet die Ortsteile erneut. Angegeben ist, wie oft ein Ortsteil in den Top {k} landet, und der "
+    "Bereich, in dem sein Rang in 95 % der Ziehungen liegt. Wo dieser Bereich die Grenze zwischen Rang "
+    f"{k} und {k + 1} überschreitet, trägt die Zuordnung zu den Schwerpunkträumen nicht weit."))
 wide = win.pivot(index="area_code", columns="window", values="top13")
 wide = wide[wide.any(axis=1)]
 wv = pd.DataFrame({"Ortsteil": wide.index.map(names)})

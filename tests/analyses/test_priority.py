@@ -96,3 +96,28 @@ def test_need_index_without_perturbations_has_no_stability():
         warnings.simplefilter("error")  # no division by zero
         idx = need_index(city(), {"a": 2022, "b": 2022}, {"a": 0.5, "b": 0.5}, perturbations=0, top=2)
     assert idx["stability"].isna().all() and idx["top13"].sum() == 2
+
+
+def test_rank_uncertainty_from_count_draws():
+    """Counts in the millions barely move: every rank stays put (p_top 1 or 0, intervals of width 0). Two
+    Ortsteile with identical small counts tie for the last top place: each gets it in about half the draws."""
+    from evalkit.analyses.priority import count_uncertainty
+
+    big = []
+    for k in range(6):
+        for y in (2020, 2021, 2022):
+            big.append(("a", f"{k:02d}", y, 1_000_000 * (k + 1), 100_000_000))
+    u = count_uncertainty(table(big), {"a": 2022}, {"a": 1.0}, window=3, top=2, draws=200).set_index("area_code")
+    assert u.loc[["05", "04"], "p_top"].tolist() == [1.0, 1.0] and (u.loc[["00", "01", "02", "03"], "p_top"] == 0).all()
+    assert (u["rank_lower"] == u["rank"]).all() and (u["rank_upper"] == u["rank"]).all()
+
+    tie = []
+    for k, n in enumerate([5, 10, 40, 40, 200, 400]):  # "02" and "03" identical, competing for place 3 of top 3
+        for y in (2020, 2021, 2022):
+            tie.append(("a", f"{k:02d}", y, n, 1000))
+    u = count_uncertainty(table(tie), {"a": 2022}, {"a": 1.0}, window=3, top=3, draws=2000, seed=5)
+    u = u.set_index("area_code")
+    assert u.loc[["05", "04"], "p_top"].tolist() == [1.0, 1.0]
+    assert u.loc["02", "p_top"] == pytest.approx(0.5, abs=0.05) and u.loc["03", "p_top"] == pytest.approx(0.5, abs=0.05)
+    assert u.loc["02", "rank_lower"] == 3 and u.loc["02", "rank_upper"] == 4
+    assert u.loc["00", "p_top"] == 0

@@ -38,6 +38,12 @@ def need_index(ctx: Context, perturbations: int | None = None) -> pd.DataFrame:
         ikjhp_method(ctx).classes)
 
 
+def rank_uncertainty(ctx: Context, draws: int = 500) -> pd.DataFrame:
+    pp = ctx.params.priority
+    return priority.count_uncertainty(ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise,
+                                      pp.top_k, pp.min_denominator, draws, pp.seed, _directions(ctx))
+
+
 def windows(ctx: Context) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.window_stability(ctx.indicators, index_years(ctx), pp.weights, pp.alt_windows, pp.normalise,

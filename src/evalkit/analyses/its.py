@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from evalkit.indicators.engine import published
+
 TERMS = {"pre_slope_diff": "g_t", "level_change": "g_post", "slope_change": "g_t_post"}
 COLUMNS = ["indicator", "term", "estimate", "lower", "upper", "p_perm"]
 
@@ -31,7 +33,7 @@ COLUMNS = ["indicator", "term", "estimate", "lower", "upper", "p_perm"]
 def panel(table: pd.DataFrame, indicator: str, group: set, first: int, last: int) -> pd.DataFrame:
     """Ortsteil-year rates (percentage points) with their denominators and the group label."""
     t = table[(table.indicator == indicator) & (table.level == "ortsteil") & table.year.between(first, last)]
-    t = t[(t["denominator"] > 0) & t["value"].notna()]  # a suppressed count ("< 10") is no rate to fit
+    t = t[(t["denominator"] > 0) & published(t)]  # a suppressed count ("< 10") is no rate to fit
     return pd.DataFrame({"area_code": t["area_code"].to_numpy(), "year": t["year"].to_numpy(int),
                          "rate": (100 * t["numerator"] / t["denominator"]).to_numpy(float),
                          "weight": t["denominator"].to_numpy(float),

@@ -104,6 +104,39 @@ def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, fl
     return out.reset_index(drop=True).sort_values("area_code").reset_index(drop=True)[COLUMNS]
 
 
+UNCERTAINTY_COLUMNS = ["area_code", "area_name", "rank", "p_top", "rank_lower", "rank_upper"]
+
+
+def count_uncertainty(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], window: int = 3,
+                      how: str = "z", top: int = 13, min_denominator: float = 50, draws: int = 500,
+                      seed: int = 20201, higher_is_worse: dict | None = None) -> pd.DataFrame:
+    """Rank uncertainty from the data themselves: each draw replaces every pooled numerator by a Poisson count
+    with that mean (the chance variation of a register count in a small area), recomputes the rates, the
+    standardisation and the index, and ranks again. Per ranked Ortsteil: the share of draws in the top `top`
+    (`p_top`) and the 2.5–97.5 % interval of its rank. Weights stay fixed here; `stability` varies them."""
+    frame, small, names = components(table, years, window, min_denominator, higher_is_worse)
+    ranked = frame.index[~small]
+    idx = composite(frame, small, weights, how)
+    rng = np.random.default_rng(seed)
+    w = pd.Series(weights, dtype=float)
+    w = (w / w.sum()).to_dict()
+    parts = {ind: pooled(table, ind, end, window).reindex(ranked) for ind, end in years.items()}
+    ranks = np.empty((draws, len(ranked)))
+    for d in range(draws):
+        cols = {}
+        for ind, p in parts.items():
+            sign = -1 if (higher_is_worse or {}).get(ind) is False else 1
+            cols[ind] = sign * 100 * rng.poisson(p["numerator"].to_numpy(float)) / p["denominator"].to_numpy(float)
+        drawn = engine.score(pd.DataFrame(cols, index=ranked), w, how, "raw")
+        ranks[d] = drawn.rank(ascending=False, method="min").to_numpy()
+    out = pd.DataFrame({"area_code": ranked, "area_name": names.reindex(ranked).to_numpy(),
+                        "rank": idx.reindex(ranked).rank(ascending=False, method="min").astype(int).to_numpy(),
+                        "p_top": (ranks <= top).mean(axis=0).round(4),
+                        "rank_lower": np.percentile(ranks, 2.5, axis=0, method="lower").astype(int),
+                        "rank_upper": np.percentile(ranks, 97.5, axis=0, method="higher").astype(int)})
+    return out.sort_values(["rank", "area_code"]).reset_index(drop=True)[UNCERTAINTY_COLUMNS]
+
+
 def window_stability(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], windows: list[int],
                      how: str = "z", top: int = 13, min_denominator: float = 50,
                      higher_is_worse: dict | None = None) -> pd.DataFrame:

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from evalkit.indicators.engine import published
+
 PLAN_START = 2020
 COLUMNS = ["indicator", "group", "slope", "lower", "upper", "period"]
 
@@ -54,7 +56,7 @@ def pooled_interval(t: pd.DataFrame, g: pd.DataFrame, level: float = 0.95) -> tu
 
 def _ortsteil_rows(table: pd.DataFrame, indicator: str, members: set, a: int, b: int) -> pd.DataFrame:
     t = table[(table.indicator == indicator) & (table.level == "ortsteil") & table.year.between(a, b)]
-    t = t[(t["denominator"] > 0) & t["value"].notna()].copy()  # suppressed counts are not rates to fit
+    t = t[(t["denominator"] > 0) & published(t)].copy()  # suppressed counts are not rates to fit
     t["sp"] = t["area_code"].isin(members).astype(float)
     t["year_c"] = t["year"] - (a + b) / 2
     t["year_sp"] = t["year_c"] * t["sp"]

@@ -179,6 +179,15 @@ def compute_indicators(obs: pd.DataFrame, areas: pd.DataFrame, catalogue: Catalo
     return tidy(pd.concat(frames, ignore_index=True))
 
 
+def published(rows: pd.DataFrame) -> pd.Series:
+    """True for rows whose own count was published: not an Ortsteil whose numerator the source suppressed (its
+    midpoint numerator keeps sums right but is no rate to model). Tables without the column: all rows."""
+    if "suppressed" not in rows.columns:
+        return pd.Series(True, index=rows.index)
+    return ~((rows["suppressed"] > 0) & (rows["level"] == "ortsteil")) if "level" in rows.columns \
+        else rows["suppressed"] == 0
+
+
 def tidy(table: pd.DataFrame) -> pd.DataFrame:
     """Round and order the columns; rows are built sorted (indicator, level order, area code, year)."""
     for col, d in DECIMALS.items():
