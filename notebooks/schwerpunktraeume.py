@@ -140,3 +140,49 @@ display(Markdown(
     f"Von den {len(conf)} öffentlich bestätigten IKJHP-Schwerpunkträumen liegen {int(conf.top13.sum())} in den "
     f"berechneten Top {k}; von den {len(insek)} Ortsteilen der INSEK-Schwerpunktgebiete {int(insek.top13.sum())}. "
     "Die Referenzliste enthält nur Gebiete, die eine Quelle nennt; sie ist keine vollständige amtliche Liste."))
+
+# %% [markdown]
+# ## Bestandteile des Index und Empfindlichkeit
+#
+# Die Gewichte folgen der Schwerpunktsetzung der IKJHP: Kinderarmut (Kinder im SGB-II-Bezug) zählt am meisten,
+# weil der Plan Chancengerechtigkeit für Kinder an erster Stelle nennt; Alleinerziehende, Arbeitslosigkeit,
+# Jugendarbeitslosigkeit und Migration ergänzen sie. Es ist eine eigene, begründete Setzung, keine amtliche. Drei
+# Eigenschaften der Bestandteile verdienen einen kritischen Blick, deshalb zeigt diese Seite Varianten:
+#
+# - **Alleinerziehende** ist ein Anteil *unter den SGB-II-Bedarfsgemeinschaften mit Kindern*, nicht an der
+#   Bevölkerung. Er misst, wie die Armut zusammengesetzt ist, nicht wie verbreitet sie ist, und hängt negativ mit
+#   den anderen Bestandteilen zusammen. Seine kleinen Nenner führen zu den meisten Einstufungen „nicht eingestuft“.
+# - **Arbeitslose unter 25 Jahren** und **Arbeitslose** messen fast dasselbe (sehr hohe Korrelation); zusammen
+#   wiegen sie schwerer, als ihre Gewichte vermuten lassen.
+# - **Migration** beschreibt die Bevölkerung, nicht einen Bedarf; Berlins Monitoring Soziale Stadtentwicklung
+#   führt sie als Kontext, nicht im Index.
+
+# %%
+#| echo: false
+corr = analyses.component_correlations(ctx)
+cv = corr.copy()
+cv.index = [ctx.name(i) for i in cv.index]
+cv.columns = [ctx.name(i) for i in cv.columns]
+cv = cv.reset_index().rename(columns={"index": "Bestandteil"})
+display(HTML(html_table(cv, formats={c: (lambda v: de(v, 2)) for c in cv.columns[1:]},
+                        caption="Korrelation der Bestandteile über die eingestuften Ortsteile (Pearson)")))
+sens = analyses.index_sensitivity(ctx)
+save_table(ctx, sens, "bedarfsindex_varianten.csv")
+labels = {"smoothing": "mit Empirical-Bayes-Glättung" if pp.smoothing == "none" else "ohne Glättung",
+          "equal": "gleiche Gewichte", "prevalence": "nur Prävalenzen (Kinderarmut, SGB-II-Quote, Arbeitslose)"}
+rows = []
+for key, label in labels.items():
+    moved = (sens["rank"] - sens[f"rank_{key}"]).abs()
+    out = sens[sens["top13"] & ~sens[f"top13_{key}"].astype(bool)]["area_name"]
+    new = sens[~sens["top13"] & sens[f"top13_{key}"].astype(bool)]["area_name"]
+    rows.append({"Variante": label, f"gleiche Top {k}": int((sens["top13"] & sens[f"top13_{key}"].astype(bool)).sum()),
+                 "fallen heraus": ", ".join(out) or "–", "kommen hinzu": ", ".join(new) or "–",
+                 "größte Rangänderung": int(moved.max()), "mittlere Rangänderung": float(moved.mean())})
+display(HTML(html_table(pd.DataFrame(rows), formats={"mittlere Rangänderung": lambda v: de(v, 1)},
+                        numeric={f"gleiche Top {k}", "größte Rangänderung"},
+                        caption=f"Wie die berechneten Top {k} von den Festlegungen abhängen")))
+display(Markdown(
+    "Empirical-Bayes-Glättung (Marshall) zieht die Anteile kleiner Ortsteile zum Stadtwert, umso stärker, je kleiner "
+    "ihr Nenner ist, bevor standardisiert wird. Sie ist in den Parametern schaltbar (`priority.smoothing`); "
+    f"in diesem Zyklus ist sie {'eingeschaltet' if pp.smoothing == 'empirical_bayes' else 'ausgeschaltet'}. "
+    "Die Evaluationsgruppe bleibt in jedem Fall die des Basiszyklus: Sie ist vor dem bewerteten Zeitraum festgelegt."))

@@ -15,6 +15,23 @@ TREND_INDICATORS = ["kinder_sgb2_quote", "sgb2_quote", "alleinerziehende_bg_ante
                     "arbeitslose_u25"]
 
 
+def _variant(ctx: Context, weights: dict[str, float]) -> pd.DataFrame:
+    """The need index with other components (years and directions from the catalogue, the rest from params)."""
+    pp = ctx.params.priority
+    years = {i: ctx.year(i) for i in weights}
+    directions = {i: ctx.catalogue.get(i).higher_is_worse for i in weights}
+    return priority.need_index(ctx.indicators, years, weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
+                               0, pp.concentration, pp.seed, directions, ikjhp_method(ctx).classes, pp.smoothing)
+
+
+def component_correlations(ctx: Context) -> pd.DataFrame:
+    """Pearson correlations of the index components across the ranked Ortsteile (pooled values as scored)."""
+    pp = ctx.params.priority
+    frame, small, _ = priority.components(ctx.indicators, index_years(ctx), pp.window, pp.min_denominator,
+                                          _directions(ctx), pp.smoothing)
+    return frame[~small].corr().round(2)
+
+
 def index_years(ctx: Context) -> dict[str, int]:
     return {ind: ctx.year(ind) for ind in ctx.params.priority.weights}
 
@@ -30,24 +47,26 @@ def ikjhp_method(ctx: Context):
     return load_method(ctx.project.data / "index_methods" / "ikjhp.yaml")
 
 
-def need_index(ctx: Context, perturbations: int | None = None) -> pd.DataFrame:
+def need_index(ctx: Context, perturbations: int | None = None, smoothing: str | None = None,
+               weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """The cycle's need index; `smoothing` and `weights` override the params for a sensitivity run."""
     pp = ctx.params.priority
     return priority.need_index(
-        ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
-        pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed, _directions(ctx),
-        ikjhp_method(ctx).classes)
+        ctx.indicators, index_years(ctx), weights or pp.weights, pp.window, pp.normalise, pp.top_k,
+        pp.min_denominator, pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed,
+        _directions(ctx), ikjhp_method(ctx).classes, smoothing or pp.smoothing)
 
 
 def rank_uncertainty(ctx: Context, draws: int = 500) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.count_uncertainty(ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise,
-                                      pp.top_k, pp.min_denominator, draws, pp.seed, _directions(ctx))
+                                      pp.top_k, pp.min_denominator, draws, pp.seed, _directions(ctx), pp.smoothing)
 
 
 def windows(ctx: Context) -> pd.DataFrame:
     pp = ctx.params.priority
     return priority.window_stability(ctx.indicators, index_years(ctx), pp.weights, pp.alt_windows, pp.normalise,
-                                     pp.top_k, pp.min_denominator, _directions(ctx))
+                                     pp.top_k, pp.min_denominator, _directions(ctx), pp.smoothing)
 
 
 def reference(ctx: Context) -> pd.DataFrame:
@@ -79,7 +98,7 @@ def evaluation_group(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     years = {i: effective_year(ctx.indicators, i, base.reference_year) for i in pp.weights}
     idx = priority.need_index(ctx.indicators, years, pp.weights, pp.window, pp.normalise, pp.top_k,
                               pp.min_denominator, 0, pp.concentration, pp.seed, _directions(ctx),
-                              ikjhp_method(ctx).classes)
+                              ikjhp_method(ctx).classes, pp.smoothing)
     group = idx[idx["top13"]].sort_values("area_code")
     basis = (f"Top {pp.top_k} des berechneten Bedarfsindex im Zyklus {base.cycle} (Bezugsjahr "
              f"{base.reference_year}, {pp.window}-Jahres-Fenster)")
@@ -154,3 +173,25 @@ def hze_table(ctx: Context, threshold: int = 3) -> pd.DataFrame | None:
     out = protected_table(c, ctx.areas, threshold)
     out["year"] = year
     return out
+
+
+# components whose denominator is a population (not SGB-II households) and that describe need, not context
+PREVALENCE = ("kinder_sgb2_quote", "sgb2_quote", "arbeitslose_anteil")
+VARIANTS = ("smoothing", "equal", "prevalence")
+
+
+def index_sensitivity(ctx: Context) -> pd.DataFrame:
+    """The cycle's ranks beside three variants: empirical-Bayes smoothing switched the other way, equal weights,
+    and prevalence components only (population denominators; no single-parent share among SGB-II households, no
+    migration, which Berlin's MSS keeps as context). One row per ranked Ortsteil: rank and top group in each."""
+    pp = ctx.params.priority
+    other = "none" if pp.smoothing == "empirical_bayes" else "empirical_bayes"
+    prevalence = {i: 1.0 for i in PREVALENCE if i in ctx.catalogue.ids()}
+    runs = {"main": need_index(ctx, 0), "smoothing": need_index(ctx, 0, smoothing=other),
+            "equal": need_index(ctx, 0, weights={i: 1.0 for i in pp.weights}),
+            "prevalence": _variant(ctx, prevalence)}
+    out = runs["main"][["area_code", "area_name", "rank", "top13"]]
+    for key in VARIANTS:
+        r = runs[key].set_index("area_code")
+        out = out.assign(**{f"rank_{key}": out["area_code"].map(r["rank"]), f"top13_{key}": out["area_code"].map(r["top13"])})
+    return out.dropna(subset=["rank"]).sort_values(["rank", "area_code"]).reset_index(drop=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analyses import index as engine
+from evalkit.analyses.smoothing import empirical_bayes
 
 # the bands of data/index_methods/ikjhp.yaml (a test checks they agree); callers pass the file's own
 BANDS = [engine.Band(label="niedriger Bedarf", **{"from": None, "to": -0.5}),
@@ -41,11 +42,14 @@ standardise = engine.standardise
 
 
 def components(table: pd.DataFrame, years: dict[str, int], window: int, min_denominator: float,
-               higher_is_worse: dict[str, bool] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    """Pooled values per Ortsteil × indicator, the small-base flag, and the names."""
+               higher_is_worse: dict[str, bool] | None = None, smoothing: str = "none"
+               ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Pooled values per Ortsteil × indicator (empirical-Bayes smoothed if asked), the small-base flag, names."""
     vals, flags, names = {}, [], None
     for ind, end in years.items():
         p = pooled(table, ind, end, window)
+        if smoothing == "empirical_bayes":
+            p["value"] = 100 * empirical_bayes(p["numerator"], p["denominator"])
         sign = -1 if (higher_is_worse or {}).get(ind) is False else 1
         vals[ind] = sign * p["value"]
         flags.append(p["denominator"] < min_denominator)
@@ -77,9 +81,9 @@ def top_k(index: pd.Series, k: int) -> set:
 def need_index(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], window: int = 3,
                how: str = "z", top: int = 13, min_denominator: float = 50, perturbations: int = 500,
                concentration: float = 50.0, seed: int = 20201, higher_is_worse: dict | None = None,
-               bands=BANDS) -> pd.DataFrame:
+               bands=BANDS, smoothing: str = "none") -> pd.DataFrame:
     """The priority index table (COLUMNS), one row per Ortsteil, sorted by area_code."""
-    frame, small, names = components(table, years, window, min_denominator, higher_is_worse)
+    frame, small, names = components(table, years, window, min_denominator, higher_is_worse, smoothing)
     idx = composite(frame, small, weights, how)
     chosen = top_k(idx, top)
     rank = idx.rank(ascending=False, method="min").astype(int)
@@ -109,12 +113,13 @@ UNCERTAINTY_COLUMNS = ["area_code", "area_name", "rank", "p_top", "rank_lower", 
 
 def count_uncertainty(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], window: int = 3,
                       how: str = "z", top: int = 13, min_denominator: float = 50, draws: int = 500,
-                      seed: int = 20201, higher_is_worse: dict | None = None) -> pd.DataFrame:
+                      seed: int = 20201, higher_is_worse: dict | None = None, smoothing: str = "none"
+                      ) -> pd.DataFrame:
     """Rank uncertainty from the data themselves: each draw replaces every pooled numerator by a Poisson count
     with that mean (the chance variation of a register count in a small area), recomputes the rates, the
     standardisation and the index, and ranks again. Per ranked Ortsteil: the share of draws in the top `top`
     (`p_top`) and the 2.5–97.5 % interval of its rank. Weights stay fixed here; `stability` varies them."""
-    frame, small, names = components(table, years, window, min_denominator, higher_is_worse)
+    frame, small, names = components(table, years, window, min_denominator, higher_is_worse, smoothing)
     ranked = frame.index[~small]
     idx = composite(frame, small, weights, how)
     rng = np.random.default_rng(seed)
@@ -126,7 +131,8 @@ def count_uncertainty(table: pd.DataFrame, years: dict[str, int], weights: dict[
         cols = {}
         for ind, p in parts.items():
             sign = -1 if (higher_is_worse or {}).get(ind) is False else 1
-            cols[ind] = sign * 100 * rng.poisson(p["numerator"].to_numpy(float)) / p["denominator"].to_numpy(float)
+            num, den = rng.poisson(p["numerator"].to_numpy(float)), p["denominator"].to_numpy(float)
+            cols[ind] = sign * 100 * (empirical_bayes(num, den) if smoothing == "empirical_bayes" else num / den)
         drawn = engine.score(pd.DataFrame(cols, index=ranked), w, how, "raw")
         ranks[d] = drawn.rank(ascending=False, method="min").to_numpy()
     out = pd.DataFrame({"area_code": ranked, "area_name": names.reindex(ranked).to_numpy(),
@@ -139,11 +145,11 @@ def count_uncertainty(table: pd.DataFrame, years: dict[str, int], weights: dict[
 
 def window_stability(table: pd.DataFrame, years: dict[str, int], weights: dict[str, float], windows: list[int],
                      how: str = "z", top: int = 13, min_denominator: float = 50,
-                     higher_is_worse: dict | None = None) -> pd.DataFrame:
+                     higher_is_worse: dict | None = None, smoothing: str = "none") -> pd.DataFrame:
     """Top-k membership of each Ortsteil for each smoothing window (1 = no smoothing)."""
     rows = []
     for w in windows:
-        frame, small, _ = components(table, years, w, min_denominator, higher_is_worse)
+        frame, small, _ = components(table, years, w, min_denominator, higher_is_worse, smoothing)
         chosen = top_k(composite(frame, small, weights, how), top)
         rows += [{"area_code": a, "window": w, "top13": a in chosen} for a in frame.index]
     df = pd.DataFrame(rows)

@@ -32,6 +32,9 @@ class PriorityParams(BaseModel):
     concentration: float = 50.0
     seed: int = 20201
     alt_windows: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    # empirical-Bayes smoothing of the pooled Ortsteil rates before standardising (Marshall); the priority page
+    # shows how far it moves the ranks either way
+    smoothing: Literal["none", "empirical_bayes"] = "none"
 
 
 class EvaluationParams(BaseModel):
