@@ -35,6 +35,8 @@ members = set(group["area_code"])
 save_table(ctx, group, "evaluationsgruppe.csv")
 its = analyses.its_results(ctx, group, eligible)
 save_table(ctx, its, "its.csv")
+alt_groups = analyses.sensitivity_groups(ctx)
+alt_labels = {k: f"{b} ({len(m)} Ortsteile)" for k, (m, b) in alt_groups.items()}
 tt, glm = analyses.trend_tables(ctx, members)
 save_table(ctx, tt, "trends.csv")
 save_table(ctx, glm, "trends_logit.csv")
@@ -67,7 +69,8 @@ for ind in analyses.TREND_INDICATORS:
                               f"{ev.plan_start}, Evaluationsgruppe und übriges Stadtgebiet.",
                  alt=f"Punkte und Geradenstücke {spec.name} von {ev.first_year} bis {until} für zwei Gruppen.")
     post = list(range(ev.plan_start, until + 1))
-    display(Markdown("**Lesehilfe.** " + reading_aids.its_reading_aid(spec.name, rows, post, ev.plan_start)))
+    display(Markdown("**Lesehilfe.** " + reading_aids.its_reading_aid(spec.name, rows, post, ev.plan_start,
+                                                                      alt_labels)))
 
 # %% [markdown]
 # ## Trends je Zeitraum

@@ -88,3 +88,36 @@ def test_reading_aid_says_inconclusive_and_no_cause():
     assert "klein und nicht eindeutig" in text and "nicht, ob der Plan sie verursacht hat" in text
     for causal in ("bewirkt", "führte zu", "Wirkung des Plans", "wegen des Plans"):
         assert causal not in text
+
+
+def test_reading_aid_names_the_sensitivity_groups_and_a_reversal():
+    from evalkit.publish.reading_aids import its_reading_aid
+
+    rows = pd.DataFrame({"term": ["pre_slope_diff", "level_change", "slope_change", "slope_change_a",
+                                  "slope_change_b"],
+                         "estimate": [0.1, -1.2, -0.5, -0.7, 0.3], "lower": [-0.2, -2.0, -0.9, -1.0, 0.1],
+                         "upper": [0.4, -0.4, -0.1, -0.4, 0.5], "p_perm": [0.5, 0.01, 0.02, 0.01, 0.3]})
+    text = its_reading_aid("X", rows, [2020, 2021], group_labels={"a": "Gruppe A", "b": "Gruppe B"})
+    assert "Mit anderer Gruppenwahl: Gruppe A -0,70 (-1,00 bis -0,40); Gruppe B 0,30 (0,10 bis 0,50)." in text
+    assert "In 1 von 2 Varianten kehrt sich die Richtung um" in text
+    same = its_reading_aid("X", rows[rows.term != "slope_change_b"], [2020, 2021], group_labels={"a": "Gruppe A"})
+    assert "Die Richtung hängt nicht an der Gruppenwahl." in same
+
+
+def test_sensitivity_rows_fit_the_other_group():
+    """A constructed panel where only Ortsteil 03 changes its slope at 2020: the main group (00, 01) shows no
+    change; the alternative group {03} shows the full change of 1 point per year."""
+    from evalkit.analyses.its import its_table
+
+    rows = []
+    for code in ["00", "01", "02", "03", "04", "05"]:
+        for y in range(2014, 2024):
+            rate = 10.0 + (1.0 * (y - 2020) if code == "03" and y >= 2020 else 0.0)
+            rows.append(("x", "ortsteil", code, y, rate * 10, 1000.0))
+    t = pd.DataFrame(rows, columns=["indicator", "level", "area_code", "year", "numerator", "denominator"])
+    t["value"] = 100 * t["numerator"] / t["denominator"]
+    out = its_table(t, {"x": 2023}, {"00", "01"}, ["00", "01", "02", "03", "04", "05"], draws=99,
+                    alt_groups={"only_03": {"03"}}).set_index("term")
+    assert out.loc["slope_change", "estimate"] == pytest.approx(-0.25, abs=1e-6)  # 03 is 1 of the 4 in the rest
+    assert out.loc["slope_change_only_03", "estimate"] == pytest.approx(1.0, abs=1e-6)
+    assert out.loc["slope_change_only_03", "p_perm"] == pytest.approx(1 / 6)  # 6 one-area groups, all enumerated

@@ -107,11 +107,35 @@ def evaluation_group(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     return out.reset_index(drop=True), eligible
 
 
+def sensitivity_groups(ctx: Context) -> dict[str, tuple[set, str]]:
+    """Other ways to pick the comparison group, for sensitivity rows: the IKJHP Schwerpunkträume the reference
+    list confirms, the INSEK focus areas, and the top group of a 2017–2019 window (the three years before the
+    plan start, instead of the baseline cycle's window)."""
+    from evalkit.cycles.params import effective_year
+
+    ref = reference(ctx)
+    pp = ctx.params.priority
+    years = {i: effective_year(ctx.indicators, i, ctx.params.evaluation.plan_start - 1) for i in pp.weights}
+    idx = priority.need_index(ctx.indicators, years, pp.weights, 3, pp.normalise, pp.top_k, pp.min_denominator, 0,
+                              pp.concentration, pp.seed, _directions(ctx), ikjhp_method(ctx).classes, pp.smoothing)
+    groups = {
+        "referenzliste": (set(ref.loc[ref["list"] == "IKJHP-Schwerpunktraum", "area_code"]),
+                          "öffentlich bestätigte IKJHP-Schwerpunkträume der Referenzliste"),
+        "insek": (set(ref.loc[ref["list"] == "INSEK-Schwerpunktgebiet", "area_code"]),
+                  "Ortsteile der INSEK-Schwerpunktgebiete"),
+        "fenster_2017_2019": (set(idx.loc[idx["top13"], "area_code"]),
+                              f"Top {pp.top_k} des Bedarfsindex aus {min(years.values()) - 2}–{max(years.values())}"),
+    }
+    return {k: v for k, v in groups.items() if v[0]}
+
+
 def its_results(ctx: Context, group: pd.DataFrame, eligible: list[str]) -> pd.DataFrame:
-    """The interrupted time series of every trend indicator for the evaluation group (its.csv)."""
+    """The interrupted time series of every trend indicator for the evaluation group (its.csv), with sensitivity
+    rows for the other ways to pick the group."""
     ev = ctx.params.evaluation
+    alt = {k: members for k, (members, _) in sensitivity_groups(ctx).items()}
     return its.its_table(ctx.indicators, {i: ctx.year(i) for i in TREND_INDICATORS}, set(group["area_code"]),
-                         eligible, ev.plan_start, ev.first_year, ev.placebo_start, ev.permutations, ev.seed)
+                         eligible, ev.plan_start, ev.first_year, ev.placebo_start, ev.permutations, ev.seed, alt)
 
 
 def trend_tables(ctx: Context, members: set) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -82,23 +82,32 @@ def permutation_p(p: pd.DataFrame, start: int, eligible: list[str], size: int, d
     areas = sorted(eligible)
     n_sets = math.comb(len(areas), size)
     if n_sets <= draws:
-        sets = [set(c) for c in itertools.combinations(areas, size)]
+        sets = [list(c) for c in itertools.combinations(range(len(areas)), size)]
         extra_observed = 0  # the observed labelling is one of the enumerated sets
     else:
         rng = np.random.default_rng(seed)
-        sets = [set(rng.choice(areas, size=size, replace=False)) for _ in range(draws)]
+        sets = [rng.choice(len(areas), size=size, replace=False) for _ in range(draws)]
         extra_observed = 1
+    # each row's area as a position in `areas` (−1: not eligible, never labelled): labels by indexing, not np.isin
+    pos = {a: i for i, a in enumerate(areas)}
+    row_area = np.array([pos.get(c, -1) for c in codes])
     hits = np.full(len(TERMS), extra_observed, dtype=float)
     for s in sets:
-        est = _estimates(y, w, base, np.isin(codes, list(s)).astype(float), parts)
+        label = np.zeros(len(areas) + 1)
+        label[s] = 1.0
+        est = _estimates(y, w, base, label[row_area], parts)
         hits += np.abs(est) >= np.abs(observed) - 1e-12
     pvals = hits / (len(sets) + extra_observed)
     return dict(zip(TERMS, pvals))
 
 
 def its_table(table: pd.DataFrame, indicators: dict[str, int], group: set, eligible: list[str], start: int = 2020,
-              first: int = 2008, placebo_start: int = 2016, draws: int = 999, seed: int = 20201) -> pd.DataFrame:
-    """its.csv: per indicator the terms, their intervals and permutation p (sorted, rounded: byte-stable)."""
+              first: int = 2008, placebo_start: int = 2016, draws: int = 999, seed: int = 20201,
+              alt_groups: dict[str, set] | None = None) -> pd.DataFrame:
+    """its.csv: per indicator the terms, their intervals and permutation p (sorted, rounded: byte-stable).
+
+    `alt_groups` (name → Ortsteile) add sensitivity rows `slope_change_<name>`: the same model with another
+    comparison group, so that a reader sees whether the result hangs on how the group was chosen."""
     rows = []
     for ind, last in sorted(indicators.items()):
         p = panel(table, ind, group, first, last)
@@ -116,7 +125,16 @@ def its_table(table: pd.DataFrame, indicators: dict[str, int], group: set, eligi
             if covid.loc[covid["year"] >= start, "year"].nunique() >= 2 else pd.DataFrame()
         if len(no_covid):
             no_covid["p_perm"] = permutation_p(covid, start, eligible, len(group), draws, seed)["slope_change"]
-        rows.append(pd.concat([est, placebo, no_covid], ignore_index=True).assign(indicator=ind))
+        alt = []
+        for name, members in sorted((alt_groups or {}).items()):
+            q = panel(table, ind, members, first, last)
+            if not q["group"].any():
+                continue
+            a = fit(q, start, {f"slope_change_{name}": "g_t_post"})
+            a["p_perm"] = permutation_p(q, start, sorted(set(eligible) | set(members)), len(members), draws,
+                                        seed)["slope_change"]
+            alt.append(a)
+        rows.append(pd.concat([est, placebo, no_covid, *alt], ignore_index=True).assign(indicator=ind))
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COLUMNS)
     for c in ("estimate", "lower", "upper", "p_perm"):
         out[c] = out[c].astype(float).round(6)

@@ -70,7 +70,8 @@ def _levels(series: pd.DataFrame, first: int, last: int) -> dict | None:
             "ratio_first": float(ratio[0]), "ratio_last": float(ratio[-1])}
 
 
-def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_start: int = 2020) -> str:
+def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_start: int = 2020,
+                    group_labels: dict[str, str] | None = None) -> str:
     """What the interrupted time series shows for one indicator, and what it does not: no causal wording; an
     interval that includes zero is inconclusive; the placebo and the permutation p say how much to trust it."""
     r = rows.set_index("term")
@@ -101,5 +102,14 @@ def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_s
         cv = r.loc["slope_change_without_2020_2021"]
         parts.append(f"Ohne die Pandemiejahre 2020 und 2021: {de(cv.estimate, 2)} ({de(cv.lower, 2)} bis "
                      f"{de(cv.upper, 2)}).")
+    alt = [(k, r.loc[f"slope_change_{k}"]) for k in (group_labels or {}) if f"slope_change_{k}" in r.index]
+    if alt:
+        main = r.loc["slope_change"].estimate
+        same = [k for k, a in alt if np.sign(a.estimate) == np.sign(main)]
+        parts.append("Mit anderer Gruppenwahl: " + "; ".join(
+            f"{group_labels[k]} {de(a.estimate, 2)} ({de(a.lower, 2)} bis {de(a.upper, 2)})" for k, a in alt) + ". "
+            + ("Die Richtung hängt nicht an der Gruppenwahl." if len(same) == len(alt) else
+               f"In {len(alt) - len(same)} von {len(alt)} Varianten kehrt sich die Richtung um: Das Ergebnis hängt "
+               "an der Wahl der Gruppe."))
     parts.append("Der Vergleich beschreibt Entwicklungen; er zeigt nicht, ob der Plan sie verursacht hat.")
     return " ".join(parts)
