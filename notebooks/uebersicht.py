@@ -49,10 +49,15 @@ view = kf.assign(
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)}–{de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
     Änderung=de_by_unit(kf["change"], kf["unit"], signed=True),
-)[["Kennzahl", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]]  # notes: paragraph below
-display(HTML(html_table(view, numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
-                        caption=f"Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
-                                + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
+    Rolle=[ctx.catalogue.get(i).role for i in kf["indicator"]],
+)
+for section, members in report.by_goal(ctx, kf["indicator"]):
+    part = view[kf["indicator"].isin(members)]
+    display(Markdown(f"### {section}"))
+    display(HTML(html_table(part[["Kennzahl", "Rolle", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]],
+                            numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
+                            caption=f"{section}: Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
+                                    + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
 notes = report.year_notes(ctx)
 if notes:
     display(Markdown("**Hinweis zum Bezugsjahr:** " + " ".join(notes)))

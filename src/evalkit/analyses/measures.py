@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from evalkit.acquire.facilities import in_ortsteile, kita_points
 from evalkit.validation import validate_frame
 
 SCHOOL_TYPES = ["Grundschule", "Oberschule", "Gymnasium", "Foerderschule", "Berufsschule"]
@@ -124,24 +125,11 @@ def place_schools(schulen_csv: Path, schulen_2017: Path | None, school_type: str
 
 
 def kita_addresses(kitas_json: Path, geojson: Path) -> pd.DataFrame:
-    """OpenStreetMap Kitas with an address, each in the Ortsteil polygon its point falls in (the mirror's README:
-    trust the polygon): street, nr, ot_code."""
-    import json
-
-    import geopandas as gpd
-
-    elements = json.loads(Path(kitas_json).read_text(encoding="utf-8")).get("elements", [])
-    rows = []
-    for e in elements:
-        tags, where = e.get("tags", {}), e.get("center", e)
-        if "addr:street" in tags and "lat" in where:
-            rows.append((street_key(tags["addr:street"]), _house_number(tags.get("addr:housenumber")),
-                         where["lon"], where["lat"]))
-    pts = pd.DataFrame(rows, columns=["street", "nr", "lon", "lat"])
-    g = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=4326)
-    areas = gpd.read_file(geojson).to_crs(4326)[["OT", "geometry"]]
-    hit = gpd.sjoin(g, areas, predicate="within", how="inner")
-    return pd.DataFrame({"street": hit["street"], "nr": hit["nr"], "ot_code": hit["OT"].astype(str).str.zfill(2)})
+    """OpenStreetMap Kitas with an address, each in the Ortsteil polygon its point falls in: street, nr, ot_code."""
+    points = kita_points(kitas_json).dropna(subset=["street"])
+    located = in_ortsteile(points, geojson)
+    return pd.DataFrame({"street": located["street"].map(street_key), "nr": located["housenumber"].map(_house_number),
+                         "ot_code": located["ot_code"]})
 
 
 def located_schools(schulen_csv: Path, school_type: str = "Grundschule", schulen_2017: Path | None = None,

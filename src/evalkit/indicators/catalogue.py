@@ -15,6 +15,11 @@ from evalkit.yamlio import load_yaml
 Kind = Literal["count", "rate", "ratio", "mean", "survey"]
 
 
+# the three goals of the IKJHP 2020–2025: equal chances for all young people, strong families, meaningful leisure
+GOALS = ("Chancengerechtigkeit", "Starke Familien", "Sinnvolle Freizeit")
+Goal = Literal["Chancengerechtigkeit", "Starke Familien", "Sinnvolle Freizeit"]
+
+
 class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -27,7 +32,9 @@ class Indicator(BaseModel):
     scale: float = 1.0
     unit: str
     higher_is_worse: bool | None
-    goal: str
+    goals: list[Goal] = Field(min_length=1)
+    role: Literal["Kontext", "Ergebnis"]
+    focus: str
     sources: list[str]
     check: str | None = None
     restricted: bool = False

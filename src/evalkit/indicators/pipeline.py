@@ -60,6 +60,14 @@ def restricted_quantities(project: Project, areas: pd.DataFrame) -> pd.DataFrame
     return load_restricted_dir(project.restricted, areas)
 
 
+def facility_quantities(project: Project, inputs: Inputs) -> pd.DataFrame:
+    """Counts of facilities per Ortsteil from the fetched lists (Kitas from OpenStreetMap)."""
+    from evalkit.acquire.facilities import kita_counts
+
+    kitas, geo = inputs.registry.get("kitas_osm"), inputs.registry.get("ortsteile_geo")
+    return kita_counts(project.raw / kitas.path, project.raw / geo.path, inputs.areas["ot_code"])
+
+
 @dataclass
 class Results:
     indicators: pd.DataFrame
@@ -78,7 +86,10 @@ def compute(project: Project, inputs: Inputs | None = None) -> Results:
     check_counts(inputs.observations, inputs.catalogue, files)
     geo = inputs.registry.get("ortsteile_geo")
     check_geometry(project.raw / geo.path, inputs.areas)
-    extra = restricted_quantities(project, inputs.areas)
+    extra = facility_quantities(project, inputs)
+    restricted = restricted_quantities(project, inputs.areas)
+    if restricted is not None:
+        extra = extra.join(restricted, how="outer")
     table = compute_indicators(inputs.observations, inputs.areas, inputs.catalogue, files, extra)
     check_ranges(table, inputs.catalogue)
     check = published_share_check(table, inputs.observations, inputs.catalogue)

@@ -24,8 +24,9 @@ def de(x, decimals: int = 1, signed: bool = False) -> str:
 
 
 def decimals_for(unit: str) -> int:
-    """Counts of people and euro amounts without decimals; rates, means and densities with one."""
-    return 0 if unit.startswith("Personen") or "€" in unit or "Euro" in unit else 1
+    """Counts of people, euro amounts and square metres (from whole hectares) without decimals; rates, means and
+    densities with one."""
+    return 0 if unit.startswith("Personen") or "€" in unit or "Euro" in unit or unit.startswith("m²") else 1
 
 
 def de_by_unit(values, units, signed: bool = False) -> list[str]:

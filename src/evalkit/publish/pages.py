@@ -12,7 +12,7 @@ import pandas as pd
 from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
-from evalkit.indicators.catalogue import Catalogue
+from evalkit.indicators.catalogue import GOALS, Catalogue
 from evalkit.paths import Project
 
 PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
@@ -163,21 +163,71 @@ def write_site_pages(project: Project, catalogue: Catalogue) -> None:
     atomic_write_text(project.reports / "indikatoren.qmd", catalogue_page(catalogue))
 
 
+# what each goal cannot show from public data, and how restricted data would slot in (spec §2.2, open questions)
+NOT_MEASURABLE = {
+    "Chancengerechtigkeit": (
+        "Bildungserfolge nach Wohnort (Schulabschlüsse, Bildungsempfehlungen, Übergänge Schule–Beruf) "
+        "veröffentlicht die Statistik nicht je Ortsteil; die Schulstatistik zählt nach Schulstandort. Läge eine "
+        "Auswertung nach Wohn-Ortsteil vor, käme sie wie die Hilfen zur Erziehung als Zählung je Ortsteil und Jahr "
+        "in `data/restricted/` und durch dieselbe Geheimhaltung."),
+    "Starke Familien": (
+        "Hilfen zur Erziehung je Ortsteil sind nicht öffentlich. evalkit hat dafür ein Eingabeschema "
+        "(`data/restricted/hze.csv`: Ortsteil, Jahr, Fälle, Einwohner unter 21) und veröffentlicht daraus nur "
+        "geschützte Tabellen; ohne die Datei zeigt die Maßnahmenseite ein gekennzeichnetes synthetisches Beispiel. "
+        "Plätze und Auslastung der Kitas, Familienbildung und Beratung fehlen ebenso."),
+    "Sinnvolle Freizeit": (
+        "Angebote und Nutzung der offenen Kinder- und Jugendarbeit, Vereine und Freizeitorte sind in den "
+        "öffentlichen Daten nicht je Ortsteil erfasst. Die Erholungsfläche je Kind beschreibt nur den Raum, nicht "
+        "die Angebote; ein Register der Einrichtungen mit Standort ließe sich wie die Kitas je Ortsteil zählen."),
+}
+ROLE_DE = {"Ergebnis": "Ergebnis (was der Plan verändern will)", "Kontext": "Kontext (Bedingungen, in denen er wirkt)"}
+
+
+def quantity_text(name: str | None) -> str:
+    """A numerator or denominator in words: a published series by its name and source, a derived one described."""
+    derived = {"einwohner_unter15": "Einwohner unter 15 Jahren (aus Jugend- und Altenquote)",
+               "einwohner_15_65": "Einwohner von 15 bis unter 65 Jahren (aus Jugend- und Altenquote)",
+               "einwohner_ab65": "Einwohner ab 65 Jahren (aus Alten- und Jugendquote)",
+               "einwohner_unter65": "Einwohner unter 65 Jahren (aus Jugend- und Altenquote)",
+               "alterssumme": "Summe der Lebensalter (Durchschnittsalter · Einwohner)",
+               "flaeche_km2": "Fläche in km² (Flächennutzung, nächstes Jahr mit Daten)",
+               "kitas_osm": "Kitas mit Standort im Ortsteil (OpenStreetMap, Juli 2024)"}
+    if name is None:
+        return "–"
+    if ":" in name:
+        source, series = name.split(":", 1)
+        return f"„{series}“ (Reihe der Quelle {source})"
+    return derived.get(name, name)
+
+
 def catalogue_page(catalogue: Catalogue) -> str:
+    """The catalogue by the plan's three goals: per goal its outcome and context indicators, what cannot be
+    measured from public data; then each indicator's definition."""
     out = ["---", 'title: "Indikatorenkatalog"', "---", "",
            "Alle Indikatoren werden aus Zählungen je Ortsteil berechnet und für Stadtbezirke, Planungsräume und die "
-           "Stadt durch Summieren von Zählern und Nennern zusammengefasst (nie durch Mitteln von Quoten). "
-           "Quelle: `data/indicators.yaml`.", ""]
+           "Stadt durch Summieren von Zählern und Nennern zusammengefasst (nie durch Mitteln von Quoten). Sie sind "
+           "den drei Zielen der IKJHP zugeordnet und als *Ergebnis* oder *Kontext* gekennzeichnet; die Zuordnung ist "
+           "eine eigene, der Plan selbst ordnet keine Indikatoren zu.", ""]
+    for goal in GOALS:
+        out += [f"## {goal}", ""]
+        for role in ("Ergebnis", "Kontext"):
+            inds = [i for i in catalogue.indicators if goal in i.goals and i.role == role]
+            if inds:
+                out += [f"**{ROLE_DE[role]}:** " + ", ".join(f"[{i.name}](#{i.id})" for i in inds) + ".", ""]
+        out += [f"**Nicht messbar mit öffentlichen Daten:** {NOT_MEASURABLE[goal]}", ""]
     direction = {True: "höher = mehr Bedarf", False: "niedriger = mehr Bedarf", None: "beschreibend"}
+    out += ["## Die Indikatoren im Einzelnen", ""]
     for ind in catalogue.indicators:
-        out += [f"## {ind.name} {{#{ind.id}}}", "", ind.definition.strip(), "",
-                "| | |", "|---|---|", f"| Kennung | `{ind.id}` |", f"| Einheit | {ind.unit} |",
-                f"| Zähler | `{ind.numerator}` |", f"| Nenner | `{ind.denominator or '–'}` |",
-                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziel | {ind.goal} |",
-                f"| Quellen | {', '.join(ind.sources)} |", f"| Lizenz | {ind.source_credit}, {ind.licence} |"]
+        out += [f"### {ind.name} {{#{ind.id}}}", "", ind.definition.strip(), "",
+                "| | |", "|---|---|", f"| Einheit | {ind.unit} |",
+                f"| Zähler | {quantity_text(ind.numerator)} |", f"| Nenner | {quantity_text(ind.denominator)} |",
+                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziele | {', '.join(ind.goals)} |",
+                f"| Rolle | {ind.role} |", f"| Handlungsfeld | {ind.focus} |",
+                f"| Quellen | {', '.join(ind.sources)} |", f"| Lizenz | {ind.source_credit}, {ind.licence} |",
+                f"| Kennung (Downloads) | {ind.id} |"]
         if ind.restricted:
-            out.append("| Zugang | nicht öffentlich (data/restricted/), veröffentlicht nur mit Geheimhaltung |")
+            out.append("| Zugang | nicht öffentlich, veröffentlicht nur mit Geheimhaltung |")
         if ind.check:
-            out.append(f"| Abgleich | veröffentlichter Anteil `{ind.check}` |")
+            out.append(f"| Abgleich | veröffentlichter Anteil „{ind.check.split(':', 1)[1]}“ |")
         out.append("")
     return "\n".join(out)

@@ -48,6 +48,18 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
     return pd.DataFrame(rows)
 
 
+def by_goal(ctx: Context, indicators) -> list[tuple[str, list[str]]]:
+    """The indicators in sections by the plan's three goals, in catalogue order: indicators that serve all three
+    (population, density) first as "Rahmendaten", every other one under its first goal; empty sections left out."""
+    from evalkit.indicators.catalogue import GOALS
+
+    sections = {"Rahmendaten": [], **{g: [] for g in GOALS}}
+    for ind in indicators:
+        goals = ctx.catalogue.get(ind).goals
+        sections["Rahmendaten" if set(goals) == set(GOALS) else goals[0]].append(ind)
+    return [(name, inds) for name, inds in sections.items() if inds]
+
+
 def shown_values(kf: pd.DataFrame) -> list[str]:
     """The key figures' values as printed: German format, a * where suppressed Ortsteil counts are inside."""
     return [v + (" *" if n else "") for v, n in zip(de_by_unit(kf["value"], kf["unit"]), kf["suppressed"])]
