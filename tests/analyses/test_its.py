@@ -79,11 +79,11 @@ def test_reading_aid_says_inconclusive_and_no_cause():
                          "upper": [0.4, -0.4, 0.2, 0.2], "p_perm": [0.5, 0.01, 0.2, 0.8]})
     text = its_reading_aid("Kinder im SGB-II-Bezug", rows, [2020, 2021, 2022])
     assert "Nach 2020 liegen 3 Jahre vor (2020, 2021, 2022)" in text
-    assert "Unterschied der jährlichen Trends schon vor 2020: 0,10 Prozentpunkte (95-%-Intervall -0,20 bis 0,40, " \
+    assert "Unterschied der jährlichen Trends schon vor 2020: 0,10 Prozentpunkte (95-%-Intervall −0,20 bis 0,40, " \
            "Permutations-p 0,500) – nicht eindeutig von null verschieden" in text
-    assert "Sprung der Evaluationsgruppe 2020 gegenüber dem übrigen Stadtgebiet: -1,20 Prozentpunkte, also " \
+    assert "Sprung der Evaluationsgruppe 2020 gegenüber dem übrigen Stadtgebiet: −1,20 Prozentpunkte, also " \
            "niedriger" in text
-    assert "Trends ab 2020 gegenüber dem übrigen Stadtgebiet: -0,50 Prozentpunkte (" in text and \
+    assert "Trends ab 2020 gegenüber dem übrigen Stadtgebiet: −0,50 Prozentpunkte (" in text and \
            text.count("nicht eindeutig von null verschieden") == 2
     assert "klein und nicht eindeutig" in text and "nicht, ob der Plan sie verursacht hat" in text
     for causal in ("bewirkt", "führte zu", "Wirkung des Plans", "wegen des Plans"):
@@ -98,7 +98,7 @@ def test_reading_aid_names_the_sensitivity_groups_and_a_reversal():
                          "estimate": [0.1, -1.2, -0.5, -0.7, 0.3], "lower": [-0.2, -2.0, -0.9, -1.0, 0.1],
                          "upper": [0.4, -0.4, -0.1, -0.4, 0.5], "p_perm": [0.5, 0.01, 0.02, 0.01, 0.3]})
     text = its_reading_aid("X", rows, [2020, 2021], group_labels={"a": "Gruppe A", "b": "Gruppe B"})
-    assert "Mit anderer Gruppenwahl: Gruppe A -0,70 (-1,00 bis -0,40); Gruppe B 0,30 (0,10 bis 0,50)." in text
+    assert "Mit anderer Gruppenwahl: Gruppe A −0,70 (−1,00 bis −0,40); Gruppe B 0,30 (0,10 bis 0,50)." in text
     assert "In 1 von 2 Varianten kehrt sich die Richtung um" in text
     same = its_reading_aid("X", rows[rows.term != "slope_change_b"], [2020, 2021], group_labels={"a": "Gruppe A"})
     assert "Die Richtung hängt nicht an der Gruppenwahl." in same

@@ -40,9 +40,9 @@ def city():
 CAT = Catalogue.model_validate({"defaults": {"source_credit": "Stadt Leipzig", "licence": "dl-de/by-2-0"},
                                  "indicators": [
     dict(id="kinder_sgb2_quote", name="K", definition="d", kind="rate", numerator="sgb2:unter 15 Jahre",
-         denominator="einwohner_unter15", scale=100, unit="%", higher_is_worse=True, goal="g", sources=["sgb2"]),
+         denominator="einwohner_unter15", scale=100, unit="%", higher_is_worse=True, goals=["Chancengerechtigkeit"], role="Kontext", focus="f", sources=["sgb2"]),
     dict(id="einwohner", name="E", definition="d", kind="count", numerator="einwohner:Einwohner insgesamt",
-         unit="P", higher_is_worse=None, goal="g", sources=["einwohner"]),
+         unit="P", higher_is_worse=None, goals=["Chancengerechtigkeit"], role="Kontext", focus="f", sources=["einwohner"]),
 ]})
 
 

@@ -88,8 +88,8 @@ def test_band_text_says_what_the_engine_applies():
     from evalkit.publish.fmt import band_text
 
     assert band_text(1.5, None, "SD") == "ab 1,5 SD"
-    assert band_text(-0.5, 0.5, "SD") == "-0,5 bis unter 0,5 SD"
-    assert band_text(None, -0.5) == "unter -0,5"
+    assert band_text(-0.5, 0.5, "SD") == "−0,5 bis unter 0,5 SD"
+    assert band_text(None, -0.5) == "unter −0,5"
 
 
 def test_printed_changes_add_up_and_euros_have_no_decimals():

@@ -219,3 +219,40 @@ def index_sensitivity(ctx: Context) -> pd.DataFrame:
         r = runs[key].set_index("area_code")
         out = out.assign(**{f"rank_{key}": out["area_code"].map(r["rank"]), f"top13_{key}": out["area_code"].map(r["top13"])})
     return out.dropna(subset=["rank"]).sort_values(["rank", "area_code"]).reset_index(drop=True)
+
+
+def index_history(ctx: Context) -> pd.DataFrame:
+    """The need index of every cycle up to this one, each with its own parameters (the Ortsteil pages show an
+    Ortsteil's rank and class in every cycle so far): cycle, area_code, rank, need_class, top13."""
+    from evalkit.cycles.params import cycle_files, effective_year, load_cycle
+
+    files = cycle_files(ctx.project.params)
+    years = (int(ctx.indicators["year"].min()), int(ctx.indicators["year"].max()))
+    frames = []
+    for c in sorted(x for x in files if x <= ctx.params.cycle):
+        p = load_cycle(files[c], ctx.catalogue, years, files.keys())
+        pp = p.priority
+        ys = {i: effective_year(ctx.indicators, i, p.reference_year) for i in pp.weights}
+        idx = priority.need_index(ctx.indicators, ys, pp.weights, pp.window, pp.normalise, pp.top_k,
+                                  pp.min_denominator, 0, pp.concentration, pp.seed,
+                                  {i: ctx.catalogue.get(i).higher_is_worse for i in pp.weights},
+                                  ikjhp_method(ctx).classes, pp.smoothing)
+        frames.append(idx[["area_code", "rank", "need_class", "top13"]].assign(cycle=c))
+    return pd.concat(frames, ignore_index=True)
+
+
+def facilities(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Schools (all types and operators), Horte and Kitas with their Ortsteil, for the Ortsteil pages: schools
+    and Horte placed by their point or address (measures.place), Kitas by their point."""
+    from evalkit.acquire.facilities import in_ortsteile, kita_points
+
+    raw = ctx.project.raw / "facilities"
+    kitas_json, geo = raw / "kitas_osm_2024-07.json", ctx.project.raw / "geo" / "ortsteile.geojson"
+    kita_addr = measures.kita_addresses(kitas_json, geo)
+    points = measures.address_points(raw / "schulen_schuldatenbank_2017.csv", school_file(ctx), kita_addr)
+    s = pd.read_csv(school_file(ctx), dtype=str)
+    schools = measures.place(s[["name", "types", "street_slug", "hausnr", "ot_nr_point_in_polygon"]], points)
+    h = pd.read_csv(raw / "horte_2018.csv", dtype=str)
+    horte = measures.place(h[["name", "street_slug", "hausnr"]], points)
+    kitas = in_ortsteile(kita_points(kitas_json), geo)[["ot_code", "name"]]
+    return schools, horte, kitas.sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)

@@ -99,29 +99,36 @@ def municipal_schools(schulen_csv: Path, school_type: str = "Grundschule") -> pd
     return s[m].reset_index(drop=True)
 
 
-def place_schools(schulen_csv: Path, schulen_2017: Path | None, school_type: str = "Grundschule",
-                  kitas: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every municipal school of the type with its Ortsteil and how it was found: `Koordinate` (the 2023 list's
-    point), `Adresse 2017` (the same street and house number in the 2017 database), `Nachbaradresse` (the
-    nearest house number on the same street, at most MAX_NUMBER_GAP apart: streets cross Ortsteil borders) or
-    `nicht verortet` (ot_code empty)."""
-    s = municipal_schools(schulen_csv, school_type)
-    out = pd.DataFrame({"schul_id": s["schul_id"], "name": s["name"], "street": s["street_slug"].map(street_key),
-                        "nr": s["hausnr"].map(_house_number), "ot_code": s["ot_nr_point_in_polygon"].str.zfill(2),
-                        "placed_by": np.where(s["ot_nr_point_in_polygon"].notna(), "Koordinate", "nicht verortet")})
-    points = (address_points(schulen_2017, schulen_csv, kitas)
-              if schulen_2017 is not None and Path(schulen_2017).is_file() else None)
+def place(facilities: pd.DataFrame, points: pd.DataFrame | None) -> pd.DataFrame:
+    """Each facility (name, street_slug, hausnr, optional ot_nr_point_in_polygon and other columns kept) with its
+    Ortsteil and how it was found: `Koordinate` (its own point), `gleiche Adresse` (the same street and house
+    number among the address points), `Nachbaradresse` (the nearest house number on the same street, at most
+    MAX_NUMBER_GAP apart: streets cross Ortsteil borders) or `nicht verortet` (ot_code empty)."""
+    own = facilities.get("ot_nr_point_in_polygon", pd.Series(pd.NA, index=facilities.index, dtype="object"))
+    out = facilities.drop(columns=[c for c in ("ot_nr_point_in_polygon",) if c in facilities.columns]).assign(
+        street=facilities["street_slug"].map(street_key), nr=facilities["hausnr"].map(_house_number),
+        ot_code=own.astype("object").where(own.notna(), None).map(lambda v: None if v is None else str(v).zfill(2)),
+        placed_by=np.where(own.notna(), "Koordinate", "nicht verortet"))
     if points is not None:
         for i in out.index[out["ot_code"].isna()]:
             same = points[points["street"] == out.at[i, "street"]]
             if same.empty:
                 continue
             gap = (same["nr"] - out.at[i, "nr"]).abs()
-            best = same.loc[gap.idxmin()]
-            if gap.min() == 0 or gap.min() <= MAX_NUMBER_GAP:
-                out.at[i, "ot_code"] = best["ot_code"]
+            if gap.min() <= MAX_NUMBER_GAP:
+                out.at[i, "ot_code"] = same.loc[gap.idxmin(), "ot_code"]
                 out.at[i, "placed_by"] = "gleiche Adresse" if gap.min() == 0 else "Nachbaradresse"
-    return out.drop(columns=["street", "nr"]).sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)
+    out = out.drop(columns=["street", "nr", "street_slug", "hausnr"])
+    return out.sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)
+
+
+def place_schools(schulen_csv: Path, schulen_2017: Path | None, school_type: str = "Grundschule",
+                  kitas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every municipal school of the type with its Ortsteil (see `place`): schul_id, name, ot_code, placed_by."""
+    s = municipal_schools(schulen_csv, school_type)
+    points = (address_points(schulen_2017, schulen_csv, kitas)
+              if schulen_2017 is not None and Path(schulen_2017).is_file() else None)
+    return place(s[["schul_id", "name", "street_slug", "hausnr", "ot_nr_point_in_polygon"]], points)
 
 
 def kita_addresses(kitas_json: Path, geojson: Path) -> pd.DataFrame:

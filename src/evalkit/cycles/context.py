@@ -41,9 +41,16 @@ class Context:
 
     def year(self, indicator: str, compare: bool = False) -> int | None:
         """The latest year up to the (compared) cycle's reference year with data for the indicator."""
-        p = self.compare if compare else self.params
-        rows = None if p is None else self._by_indicator.get(indicator)
-        return None if rows is None else effective_year(rows, indicator, p.reference_year)
+        key = (indicator, compare)
+        if key not in self._years:  # pages ask for the same indicator's year thousands of times
+            p = self.compare if compare else self.params
+            rows = None if p is None else self._by_indicator.get(indicator)
+            self._years[key] = None if rows is None else effective_year(rows, indicator, p.reference_year)
+        return self._years[key]
+
+    @cached_property
+    def _years(self) -> dict:
+        return {}
 
     @cached_property
     def _by_indicator(self) -> dict[str, pd.DataFrame]:

@@ -37,9 +37,12 @@ from evalkit.indicators.engine import read_indicator_table
 from evalkit.paths import Project
 
 STATE = ".state.json"
-CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen"]
+CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen",
+                   "ortsteilprofile"]
 PROFILE_NOTEBOOK = "profil"
-GROUP_NOTEBOOKS = {"trends"}  # notebooks that use the evaluation group (fixed by another cycle's parameters)
+GROUP_NOTEBOOKS = {"trends", "ortsteilprofile"}  # use the evaluation group (fixed by another cycle's parameters)
+HISTORY_NOTEBOOKS = {"ortsteilprofile"}  # show the need index of every cycle so far (their parameters too)
+PAGE_FOLDERS = ("ortsteil",)  # pages a notebook writes beside its tables (reports/<cycle>/ortsteil/*.qmd)
 AREA_LABEL = {"stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum"}
 
 
@@ -255,8 +258,10 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
             if p.compare_with else None
         # the trend page's evaluation group comes from another cycle's parameters (the 2018 baseline)
         group = cycles[p.evaluation.group_from_cycle].model_dump() if t.template in GROUP_NOTEBOOKS else None
+        history = [cycles[x].model_dump() for x in sorted(cycles) if x <= t.cycle] \
+            if t.template in HISTORY_NOTEBOOKS else None
         t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs,
-                                    {"self": p.model_dump(), "compare": cmp, "group": group})
+                                    {"self": p.model_dump(), "compare": cmp, "group": group, "history": history})
         done = states[t.cycle].get(t.output)
         if not force and done == t.fingerprint and (project.reports / str(t.cycle) / t.output).is_file():
             report.reused.append(t.label)
@@ -451,6 +456,10 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
     os.replace(staging / Path(output).name, target)
     if (staging / "tabellen").is_dir():
         _move_files(staging / "tabellen", cycle_dir / "tabellen")
+    for folder in PAGE_FOLDERS:  # a notebook's generated pages replace the previous set whole
+        if (staging / folder).is_dir():
+            shutil.rmtree(cycle_dir / folder, ignore_errors=True)
+            os.replace(staging / folder, cycle_dir / folder)
 
 
 def _downloads_present(project: Project, p: CycleParams) -> bool:

@@ -3,7 +3,8 @@
 Three checks: (1) every output listed in reports/<cycle>/manifest.json still has its recorded hash (an edited
 output fails); (2) every fetched input still matches data/raw/MANIFEST.json and the cycle's recorded input hashes
 (a changed input byte fails); (3) a fresh run from data/raw/ in a temporary copy of the project gives
-byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads) and the same
+byte-identical result tables (indicators.csv, the cycle's tables and its CSV and XLSX downloads), Ortsteil pages
+(written by one notebook per cycle) and the same
 outputs in every executed notebook (text, Markdown, HTML and figures: what the reader sees).
 """
 
@@ -46,7 +47,8 @@ def compare_inputs(project: Project, manifest: dict) -> list[str]:
 def result_tables(root: Path, cycle: int) -> dict[str, Path]:
     cdir = root / "reports" / str(cycle)
     files = {"data/processed/indicators.csv": root / "data/processed/indicators.csv"}
-    for f in sorted([*cdir.glob("tabellen/*.csv"), *cdir.glob("downloads/*.csv"), *cdir.glob("downloads/*.xlsx")]):
+    for f in sorted([*cdir.glob("tabellen/*.csv"), *cdir.glob("downloads/*.csv"), *cdir.glob("downloads/*.xlsx"),
+                     *cdir.glob("ortsteil/*.qmd")]):
         files[f.relative_to(root).as_posix()] = f
     return files
 

@@ -19,8 +19,11 @@ def de(x, decimals: int = 1, signed: bool = False) -> str:
     """1234.5 → '1.234,5'; NaN → '–'."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
         return "–"
+    if round(float(x), decimals) == 0:
+        x = 0.0  # no "−0,0": a value that rounds to zero has no sign
     s = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
-    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    # German: 1.234,5; negative numbers with the minus sign (U+2212), not a hyphen
+    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".").replace("-", "\u2212")
 
 
 def decimals_for(unit: str) -> int:

@@ -17,7 +17,7 @@ from evalkit.paths import Project
 
 PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
                "schwerpunktraeume": "Schwerpunkträume (Bedarfsindex)", "trends": "Trends und Abstände",
-               "massnahmen": "Maßnahmen"}
+               "massnahmen": "Maßnahmen", "ortsteilprofile": "Ortsteile im Profil (alle 63)"}
 XLSX_CREATED = datetime(2020, 1, 1)  # fixed: the workbook's bytes depend only on its content
 CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deutschland – Namensnennung 2.0 "
            "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
@@ -72,7 +72,8 @@ def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> Non
 
 def outputs(cdir: Path) -> list[dict]:
     """Every output of a cycle with its hash (notebooks, tables, downloads), sorted by path."""
-    files = [f for f in sorted(cdir.rglob("*")) if f.is_file() and f.suffix in (".ipynb", ".csv", ".xlsx")
+    files = [f for f in sorted(cdir.rglob("*")) if f.is_file()
+             and (f.suffix in (".ipynb", ".csv", ".xlsx") or (f.suffix == ".qmd" and f.parent.name == "ortsteil"))
              and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
     return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
             for f in files]

@@ -68,7 +68,7 @@ def shown_values(kf: pd.DataFrame) -> list[str]:
 def suppressed_footnote(kf: pd.DataFrame) -> str:
     """The paragraph under a key-figure table that explains its * marks ("" when there are none)."""
     hit = kf[kf["suppressed"] > 0]
-    return "".join(f"\* {r['name']}: {suppressed_note(int(r['suppressed']), r['lower'], r['upper'], r['unit'])}. "
+    return "".join(f"\\* {r['name']}: {suppressed_note(int(r['suppressed']), r['lower'], r['upper'], r['unit'])}. "
                    for _, r in hit.iterrows()).strip()
 
 

@@ -16,6 +16,7 @@ import yaml
 from evalkit.errors import SiteError
 from evalkit.fileio import swap_dir
 from evalkit.paths import Project
+from evalkit.publish.interface_de import germanise
 
 STATIC = ["_quarto.yml", "index.qmd", "methoden.qmd", "daten.qmd", "site"]
 
@@ -71,6 +72,7 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         built = staging / out_name
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
+        germanise(built)
         pages = sum(1 for _ in built.rglob("*.html"))
         swap_dir(built, project.root / out_name)
     return SiteResult(which, project.root / out_name, pages)
