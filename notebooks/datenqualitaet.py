@@ -41,13 +41,9 @@ check = read_table(ctx.project.processed / "share_check.csv")
 
 # %%
 #| echo: false
-wide = cov.pivot(index="indicator", columns="year", values="ortsteile")
-wide = wide[[y for y in wide.columns if y >= 2008 and y <= ctx.params.reference_year]]
-wide.index = [ctx.name(i) for i in wide.index]
-view = wide.reset_index().rename(columns={"index": "Indikator"})
-view.columns = [str(c) for c in view.columns]
-display(HTML(html_table(view, formats={c: (lambda v: de(v, 0)) for c in view.columns[1:]},
-                        caption="Ortsteile mit Daten je Indikator und Jahr (ab 2008)")))
+view = report.coverage_summary(ctx, cov)
+display(HTML(html_table(view, caption=f"Jahre mit Daten je Indikator, 2008–{ctx.params.reference_year} "
+                                      "(vollständig: alle 63 Ortsteile)")))
 
 # %% [markdown]
 # ## Abgleich mit den veröffentlichten Anteilen

@@ -160,10 +160,9 @@ display(Markdown(
 # %%
 #| echo: false
 corr = analyses.component_correlations(ctx)
-cv = corr.copy()
-cv.index = [ctx.name(i) for i in cv.index]
-cv.columns = [ctx.name(i) for i in cv.columns]
-cv = cv.reset_index().rename(columns={"index": "Bestandteil"})
+cv = corr.copy()  # numbered columns: five long names side by side do not fit a page
+cv.columns = [f"({n})" for n in range(1, len(cv.columns) + 1)]
+cv.insert(0, "Bestandteil", [f"({n}) {ctx.name(i)}" for n, i in enumerate(corr.index, start=1)])
 display(HTML(html_table(cv, formats={c: (lambda v: de(v, 2)) for c in cv.columns[1:]},
                         caption="Korrelation der Bestandteile über die eingestuften Ortsteile (Pearson)")))
 sens = analyses.index_sensitivity(ctx)

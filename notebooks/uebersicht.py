@@ -44,7 +44,7 @@ display(Markdown(
 # %%
 #| echo: false
 view = kf.assign(
-    Kennzahl=kf["name"], Einheit=kf["unit"], Jahr=kf["year"].map(year_label),
+    Kennzahl=[f"{n} ({u})" for n, u in zip(kf["name"], kf["unit"])], Jahr=kf["year"].map(year_label),
     Wert=report.shown_values(kf),
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)}–{de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
@@ -54,7 +54,7 @@ view = kf.assign(
 for section, members in report.by_goal(ctx, kf["indicator"]):
     part = view[kf["indicator"].isin(members)]
     display(Markdown(f"### {section}"))
-    display(HTML(html_table(part[["Kennzahl", "Rolle", "Einheit", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]],
+    display(HTML(html_table(part[["Kennzahl", "Rolle", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]],
                             numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
                             caption=f"{section}: Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
                                     + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))

@@ -132,3 +132,33 @@ def test_scenario_boxes_are_visibly_labelled(built_project, server, browser):
     page.goto(f"{server}/reports/2022/schwerpunktraeume.html")
     body = page.inner_text("body")
     assert "eigene Berechnung" in body and "nicht öffentlich" in body
+
+
+def test_ortsteil_page_at_desktop_and_phone_width(built_project, server, browser):
+    """Screenshots of an Ortsteil page at 1366 and 390 px; at both, no table is wider than its column, the
+    map names an Ortsteil on hover, and the site search finds the Ortsteil by name."""
+    SHOTS.mkdir(exist_ok=True)
+    for width in (1366, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{server}/reports/2024/ortsteil/62.html")
+        page.screenshot(path=str(SHOTS / f"ortsteil-62-2024-{width}px.png"), full_page=True)
+        assert page.title().startswith("Grünau-Mitte")
+        too_wide = page.eval_on_selector_all(
+            "main table", "ts => ts.filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length")
+        assert too_wide == 0, f"a table is wider than the page at {width} px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        body = page.inner_text("body")
+        assert "Kinder im SGB-II-Bezug" in body and "39,4" in body  # the numbers are on screen, not only names
+        assert page.locator("svg.evalkit-map path title").count() == 63
+        assert page.locator("svg.evalkit-chart").count() == 4
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{server}/index.html")
+    box = page.locator("input[type=search]").first
+    assert box.get_attribute("placeholder") == "Suchen"
+    box.fill("Grünau-Mitte")
+    page.wait_for_selector(".search-result", timeout=5000)
+    hrefs = page.eval_on_selector_all(".search-result", "as => as.map(a => a.getAttribute('href'))")
+    assert any(h.endswith("reports/2024/ortsteil/62.html") or "ortsteil/62.html" in h for h in hrefs), hrefs
+    page.goto(f"{server}/reports/2024/ortsteilprofile.html")
+    links = page.eval_on_selector_all("a[href^='ortsteil/']", "as => as.length")
+    assert links >= 63

@@ -148,6 +148,7 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     total = time.perf_counter() - t0
     executed = nbformat.read(out_nb, as_version=4)
     _set_title(executed, task.title_vars)
+    _portable_paths(executed, task, template)
     executed.metadata["evalkit"] = {
         "cycle": task.cycle, "template": f"notebooks/{template.name}",
         "parameters": {k: v for k, v in params.items() if k not in ("project_root", "output_dir")},
@@ -157,6 +158,22 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     nbformat.write(executed, out_nb)
     return {"task": task.label, "total": total, "kernel": outcome.startup, "reused": outcome.reused,
             "replaced": outcome.replaced}
+
+
+def _portable_paths(nb, task: Task, template: Path) -> None:
+    """Paths in the published notebook relative to the project, never this machine's (or a deleted staging
+    folder's): the injected parameter cell and papermill's record of its run."""
+    rel = {"project_root": ".", "output_dir": f"reports/{task.cycle}/tabellen"}
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = "\n".join(f"{k} = {rel[k]!r}" if k in rel else line
+                                    for line in cell.source.splitlines()
+                                    for k in [line.split("=", 1)[0].strip()])
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        pm["input_path"] = f"notebooks/{template.name}"
+        pm["output_path"] = f"reports/{task.cycle}/{task.output}"
+        pm["parameters"] = {k: rel.get(k, v) for k, v in pm.get("parameters", {}).items()}
 
 
 def _set_title(nb, values: dict) -> None:
@@ -184,6 +201,7 @@ class DownloadJob:
     cycle: int
     params: CycleParams
     staging: Path
+    catalogue: object = None  # the indicator catalogue: names and units for the German downloads
 
     @property
     def label(self) -> str:
@@ -194,7 +212,7 @@ def _download_worker(job: DownloadJob, table, restricted: set):
     from evalkit.publish import pages
 
     try:
-        pages.write_downloads(job.staging, job.params, table, restricted)
+        pages.write_downloads(job.staging, job.params, table, restricted, job.catalogue)
         return job.label, None, None
     except Exception as e:  # any failure is named, never a bare traceback from the pool
         return job.label, None, f"cycle {job.cycle}, downloads: {type(e).__name__}: {e}"
@@ -273,7 +291,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     staging_root = project.reports / STAGING
     restricted = {i.id for i in catalogue.indicators if i.restricted}
     # a cycle's downloads depend on exactly what its notebooks' fingerprints cover (table, params)
-    downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads") for c, p in selected.items()
+    downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads", catalogue) for c, p in selected.items()
                  if force or any(t.cycle == c for t in todo) or not _downloads_present(project, p)]
     work_cycles = sorted({t.cycle for t in todo} | {j.cycle for j in downloads}
                          | {c for c in selected if not (project.reports / str(c) / "manifest.json").is_file()})
@@ -464,7 +482,8 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
 
 def _downloads_present(project: Project, p: CycleParams) -> bool:
     d = project.reports / str(p.cycle) / "downloads"
-    return all((d / f"indikatoren-{p.cycle}.{ext}").is_file() for ext in ("csv", "xlsx"))
+    return all((d / name).is_file() for name in (f"indikatoren-{p.cycle}.csv", f"indikatoren-{p.cycle}.xlsx",
+                                                   f"indikatoren-{p.cycle}-excel.csv"))
 
 
 def _move_files(staging: Path, target: Path) -> None:

@@ -24,22 +24,64 @@ CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deu
 
 
 def cycle_table(table: pd.DataFrame, p: CycleParams, restricted: set) -> pd.DataFrame:
-    """The cycle's downloadable indicator table: its public indicators, all levels, up to its reference year."""
+    """The cycle's downloadable indicator table: its public indicators, all levels, up to its reference year. An
+    Ortsteil's suppressed count is blank, never its midpoint (that only keeps sums over Ortsteile right)."""
     sub = table[table.indicator.isin(p.indicators) & (table.year <= p.reference_year) & table.level.isin(p.levels)
-                & ~table.indicator.isin(restricted)]
-    return sub.reset_index(drop=True)
+                & ~table.indicator.isin(restricted)].reset_index(drop=True)
+    own = (sub["level"] == "ortsteil") & (sub["suppressed"] > 0)
+    sub.loc[own, "numerator"] = float("nan")
+    return sub
 
 
-def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted: set) -> list[Path]:
-    """The cycle's indicator table as CSV and XLSX, both byte-identical for identical inputs."""
+LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
+GERMAN_COLUMNS = ["Indikator", "Einheit", "Ebene", "Gebietscode", "Gebiet", "Jahr", "Zähler", "Nenner", "Wert",
+                  "Untergrenze 95 %", "Obergrenze 95 %", "Ortsteile mit nicht veröffentlichter Kleinzahl", "Kennung"]
+
+
+def german_table(sub: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The download for people: German headers, indicator names and units, levels in words; the machine-readable
+    id stays in the last column (`Kennung`)."""
+    spec = {i.id: i for i in catalogue.indicators}
+    return pd.DataFrame({
+        "Indikator": sub["indicator"].map(lambda i: spec[i].name), "Einheit": sub["indicator"].map(lambda i: spec[i].unit),
+        "Ebene": sub["level"].map(LEVEL_DE), "Gebietscode": sub["area_code"], "Gebiet": sub["area_name"],
+        "Jahr": sub["year"], "Zähler": sub["numerator"], "Nenner": sub["denominator"], "Wert": sub["value"],
+        "Untergrenze 95 %": sub["lower"], "Obergrenze 95 %": sub["upper"],
+        "Ortsteile mit nicht veröffentlichter Kleinzahl": sub["suppressed"], "Kennung": sub["indicator"]},
+        columns=GERMAN_COLUMNS)
+
+
+def write_excel_csv(path: Path, df: pd.DataFrame) -> None:
+    """CSV as German Excel opens it with a double click: UTF-8 with BOM (else "SÃ¼d"), `;` between fields,
+    decimal comma; numbers rounded to 4 decimals. Same table, same bytes."""
+    from evalkit.fileio import atomic_write_bytes
+
+    text = df.to_csv(sep=";", decimal=",", index=False, float_format="%.4f", lineterminator="\r\n")
+    atomic_write_bytes(path, "\ufeff".encode("utf-8") + text.encode("utf-8"))
+
+
+def download_names(cycle: int) -> dict[str, str]:
+    """The downloads of a cycle: file name → what it is (for the pages that link them)."""
+    return {f"indikatoren-{cycle}-excel.csv": "Tabelle für Excel (CSV: Semikolon, Dezimalkomma, deutsche Spalten)",
+            f"indikatoren-{cycle}.xlsx": "Excel-Arbeitsmappe (deutsche Spalten)",
+            f"indikatoren-{cycle}.csv": "maschinenlesbar (CSV: Komma, Dezimalpunkt, Kennungen wie im Code)"}
+
+
+def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted: set,
+                    catalogue: Catalogue | None = None) -> list[Path]:
+    """The cycle's indicator table as machine-readable CSV, as CSV for German Excel and as XLSX (German
+    headers), all byte-identical for identical inputs."""
     sub = cycle_table(table, p, restricted)
     csv = cdir / "downloads" / f"indikatoren-{p.cycle}.csv"
     write_table(csv, sub)
+    german = german_table(sub, catalogue) if catalogue is not None else sub
+    write_excel_csv(cdir / "downloads" / f"indikatoren-{p.cycle}-excel.csv", german)
     xlsx = csv.with_suffix(".xlsx")
     tmp = xlsx.with_name("." + xlsx.name + ".tmp")
-    write_xlsx(tmp, sub, {"Quelle": [CREDITS, f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}"]})
+    write_xlsx(tmp, german, {"Quelle": [CREDITS, f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}",
+                                        "Leere Zelle: kein Wert (nicht veröffentlicht oder keine Daten)."]})
     tmp.replace(xlsx)
-    return [csv, xlsx]
+    return [csv, cdir / "downloads" / f"indikatoren-{p.cycle}-excel.csv", xlsx]
 
 
 def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> None:
@@ -92,7 +134,9 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
     }
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
-    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir))
+    raw_manifest = json.loads((project.raw / "MANIFEST.json").read_text(encoding="utf-8")) \
+        if (project.raw / "MANIFEST.json").is_file() else None
+    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir, raw_manifest))
 
 
 def _title(nb_path: Path) -> str:
@@ -111,7 +155,9 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
     lines = ["---", f'title: "{p.title}"', f'description: "{p.description} (Bezugsjahr {p.reference_year})"',
              "---", "", f"{p.description}. Bezugsjahr **{p.reference_year}**"
              + (f", verglichen mit dem Zyklus [{p.compare_with}](../{p.compare_with}/index.qmd)." if p.compare_with
-                else "; dies ist die Ausgangslage vor dem Plan."), "", "## Berichtsseiten", ""]
+                else "; dies ist die Ausgangslage vor dem Plan."), "",
+             "Eigene Berechnungen der Evaluation aus öffentlichen Daten, keine Veröffentlichung der Stadt Leipzig "
+             "([Impressum](../../impressum.qmd)).", "", "## Berichtsseiten", ""]
     for name, title in PAGE_TITLES.items():
         if (cdir / f"{name}.ipynb").is_file():
             lines.append(f"- [{title}]({name}.ipynb)")
@@ -121,21 +167,28 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
             lines += ["", f"## {label}", ""]
             lines += [f"- [{_title(nb).rsplit(' – ', 1)[0]}](profile/{nb.name})" for nb in nbs]
     lines += ["", "## Downloads und Herkunft", "",
-              f"- [Indikatortabelle {p.cycle} (CSV)](downloads/indikatoren-{p.cycle}.csv)",
-              f"- [Indikatortabelle {p.cycle} (Excel)](downloads/indikatoren-{p.cycle}.xlsx)",
+              *[f"- [Indikatortabelle {p.cycle}: {what}](downloads/{name})"
+                for name, what in download_names(p.cycle).items()],
               "- [Provenienz: Daten, Parameter, Code und Paketversionen](provenienz.qmd)", "",
               f"*{CREDITS}*", ""]
     return "\n".join(lines)
 
 
-def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
+def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None) -> str:
+    """What a reviewer checks: code version (and whether the working tree had changes), full SHA-256 of every
+    input and output, where each source came from and when, the parameters, the packages, how to verify."""
     import nbformat
 
     code = manifest["code"]
     git = code["git"]
-    rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v[:16]}…` |" for k, v in manifest["inputs"].items()]
+    rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v}` |" for k, v in manifest["inputs"].items()]
     outs = ["| Ergebnis | SHA-256 | Bytes |", "|---|---|--:|"] + [
-        f"| `{o['path']}` | `{o['sha256'][:16]}…` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
+        f"| [`{o['path']}`]({o['path']}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
+        if o["path"].endswith((".ipynb", ".csv", ".xlsx")) else
+        f"| `{o['path']}` | `{o['sha256']}` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
+    sources = ["| Datei | Quelle | abgerufen (UTC) |", "|---|---|---|"] + [
+        f"| `data/raw/{f['path']}` | <{f['source_url']}> | {f.get('retrieved_at', '–')} |"
+        for f in (raw_manifest or {}).get("files", [])]
     pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
     times = []
     for nb_path in sorted(cdir.rglob("*.ipynb")):
@@ -146,14 +199,23 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
     return "\n".join([
         "---", f'title: "Provenienz {p.cycle}"', "---", "",
         f"Diese Seite belegt, woraus die Zahlen des Zyklus {p.cycle} entstanden sind. Die maschinenlesbare Fassung "
-        "ist `manifest.json` im Berichtsordner; `evalkit verify --cycle "
-        f"{p.cycle}` führt den Zyklus erneut aus und vergleicht jede Ergebnistabelle.", "",
+        "ist [`manifest.json`](manifest.json); die ausgeführten Notebooks und alle Ergebnistabellen sind unten "
+        "verlinkt, jeweils mit ihrer SHA-256-Prüfsumme.", "",
+        "## Selbst nachprüfen", "",
+        "Mit einer Kopie des Projekts (Git-Commit unten) und den Daten:", "",
+        "```", "./tasks build            # Daten abrufen, alle Zyklen und die Website erzeugen",
+        f"evalkit verify --cycle {p.cycle}   # Zyklus neu ausführen und vergleichen", "```", "",
+        "`evalkit verify` prüft, dass jede Ergebnisdatei noch ihre Prüfsumme hat, dass die Eingaben unverändert "
+        "sind, und führt den Zyklus in einem leeren Ordner erneut aus: Tabellen, Downloads und Ortsteilseiten "
+        "müssen Byte für Byte, die Ausgaben jedes Notebooks inhaltlich gleich sein.", "",
         "## Code", "",
         f"- Git-Commit: `{git.get('commit') or 'unbekannt'}`"
-        + (" (Arbeitsverzeichnis mit Änderungen)" if git.get("dirty") else ""),
-        f"- Hash des evalkit-Quellcodes: `{code['evalkit_code_sha256'][:16]}…`",
+        + (" – das Arbeitsverzeichnis hatte nicht eingecheckte Änderungen (dirty): der Commit allein "
+           "reproduziert diese Ergebnisse nicht" if git.get("dirty") else " – ohne nicht eingecheckte Änderungen"),
+        f"- SHA-256 des evalkit-Quellcodes: `{code['evalkit_code_sha256']}`",
         f"- Python {code['python']} auf {code['platform']}", "",
         "## Parameter", "", f"Datei `{manifest['params_file']}`:", "", "```json", params, "```", "",
+        "## Quellen und Abruf", "", *sources, "",
         "## Eingabedateien", "", *rows, "",
         "## Ergebnisse", "", *outs, "",
         "## Ausführung der Notebooks", "", "| Notebook | Start (UTC) | Ende (UTC) |", "|---|---|---|", *times, "",
@@ -161,7 +223,34 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path) -> str:
 
 
 def write_site_pages(project: Project, catalogue: Catalogue) -> None:
+    """The pages that span cycles: the catalogue, the list of every cycle's downloads (included by "Daten &
+    Lizenzen") and the Stand of the site (included by the start page and the Impressum)."""
+    from evalkit.cycles.params import cycle_files
+
     atomic_write_text(project.reports / "indikatoren.qmd", catalogue_page(catalogue))
+    lines, stands = [], []
+    for c in sorted(cycle_files(project.params), reverse=True):
+        cdir = project.reports / str(c)
+        present = [(n, w) for n, w in download_names(c).items() if (cdir / "downloads" / n).is_file()]
+        if present:
+            lines.append(f"- **Zyklus {c}:** " + " · ".join(f"[{w.split(' (')[0]}](reports/{c}/downloads/{n})"
+                                                          for n, w in present))
+        if (cdir / "manifest.json").is_file():
+            stands.append(json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))["generated_at"])
+    atomic_write_text(project.reports / "_downloads.md", "\n".join(lines or ["Noch keine Downloads."]) + "\n")
+    raw = project.raw / "MANIFEST.json"
+    fetched = max((f.get("retrieved_at", "") for f in json.loads(raw.read_text(encoding="utf-8"))["files"]),
+                  default="") if raw.is_file() else ""
+    atomic_write_text(project.reports / "_stand.md", stand_text(max(stands, default=""), fetched) + "\n")
+
+
+def stand_text(computed: str, fetched: str) -> str:
+    """"Stand: 27.11.2026 …" from ISO timestamps (UTC): when the cycles were computed and the data fetched."""
+    def day(iso: str) -> str:
+        return f"{iso[8:10]}.{iso[5:7]}.{iso[0:4]}" if len(iso) >= 10 else "unbekannt"
+
+    return (f"**Stand:** berechnet am {day(computed)} aus Daten, die am {day(fetched)} abgerufen wurden. Die "
+            "Daten der Stadt reichen je nach Thema bis 2022, 2023 oder 2024.")
 
 
 # what each goal cannot show from public data, and how restricted data would slot in (spec §2.2, open questions)

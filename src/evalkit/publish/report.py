@@ -136,6 +136,22 @@ def coverage(ctx: Context) -> pd.DataFrame:
     return cov.sort_values(["indicator", "year"]).reset_index(drop=True)
 
 
+def coverage_summary(ctx: Context, cov: pd.DataFrame, first: int = 2008) -> pd.DataFrame:
+    """Per indicator the years with all 63 Ortsteile, with some, and without data (year ranges, not a column per
+    year: 17 year columns do not fit a page)."""
+    from evalkit.publish.fmt import year_ranges
+
+    years = list(range(first, ctx.params.reference_year + 1))
+    rows = []
+    for ind, g in cov.groupby("indicator", sort=False):
+        n = g.set_index("year")["ortsteile"].reindex(years).fillna(0).astype(int)
+        full, part, none = n[n == 63].index, n[(n > 0) & (n < 63)], n[n == 0].index
+        rows.append({"Indikator": ctx.name(ind), "vollständig": year_ranges(full) or "–",
+                     "unvollständig (Ortsteile mit Daten)": "; ".join(f"{y}: {v}" for y, v in part.items()) or "–",
+                     "keine Daten": year_ranges(none) or "–"})
+    return pd.DataFrame(rows)
+
+
 def year_notes(ctx: Context) -> list[str]:
     notes = []
     for ind in ctx.params.indicators:

@@ -18,7 +18,10 @@ from evalkit.fileio import swap_dir
 from evalkit.paths import Project
 from evalkit.publish.interface_de import germanise
 
-STATIC = ["_quarto.yml", "index.qmd", "methoden.qmd", "daten.qmd", "site"]
+STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list names (index.qmd, impressum.qmd …)
+# what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
+# the manifest and the result tables; copied after rendering, so that either renderer publishes them
+REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv"]
 
 
 @dataclass
@@ -36,8 +39,23 @@ def choose_renderer(requested: str = "auto") -> str:
     return "smalldocs"
 
 
+def root_pages(project: Project) -> list[str]:
+    cfg = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
+    return [r for r in cfg.get("project", {}).get("render", []) if "/" not in r and "*" not in r
+            and not r.startswith("!")]
+
+
+def publish_review_files(reports: Path, built: Path) -> None:
+    for cdir in sorted(p for p in reports.iterdir() if p.is_dir() and p.name.isdigit()):
+        for pattern in REVIEW_FILES:
+            for f in sorted(cdir.glob(pattern)):
+                target = built / "reports" / cdir.name / f.relative_to(cdir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
+
+
 def stage(project: Project, staging: Path) -> None:
-    for rel in STATIC:
+    for rel in [*STATIC, *root_pages(project)]:
         src = project.root / rel
         if src.is_dir():
             shutil.copytree(src, staging / rel)
@@ -73,6 +91,7 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
         germanise(built)
+        publish_review_files(project.reports, built)
         pages = sum(1 for _ in built.rglob("*.html"))
         swap_dir(built, project.root / out_name)
     return SiteResult(which, project.root / out_name, pages)

@@ -1,0 +1,71 @@
+"""Ortsteil pages: the inline SVG graphics by hand, and the 63 pages per cycle of the real build (content,
+manifest, verify's view of them, German interface text of the rendered site)."""
+
+import json
+import re
+
+import pandas as pd
+
+from evalkit.publish import svg
+from evalkit.publish.interface_de import ENGLISH
+
+
+def test_area_map_has_every_ortsteil_with_its_name(mirror):
+    titles = {f"{i:02d}": f"Ortsteil {i:02d}" for i in range(100)}
+    out = svg.area_map(mirror / "geo/ortsteile.geojson", titles, highlight="62", label="Lage von X")
+    assert out.count("<path ") == 63 and out.count("<title>") == 63
+    assert 'aria-label="Lage von X"' in out and f'fill="{svg.HIGHLIGHT}" stroke="#000"' in out
+    assert out.index("<title>Ortsteil 62</title>") > out.index("<title>Ortsteil 00</title>")  # drawn last, on top
+    assert out == svg.area_map(mirror / "geo/ortsteile.geojson", titles, highlight="62", label="Lage von X")
+    assert "<script" not in out and "http" not in out.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_line_chart_band_marks_and_german_numbers():
+    own = pd.DataFrame({"year": [2018, 2019, 2020], "value": [1.5, 2.5, -0.5], "lower": [1.0, 2.0, -1.0],
+                        "upper": [2.0, 3.0, 0.0]})
+    city = pd.DataFrame({"year": [2018, 2019, 2020], "value": [1.0, 1.0, 1.0]})
+    out = svg.line_chart({"Zentrum <&>": own, "Leipzig": city}, "Titel", "je 100", 1, band_of="Zentrum <&>",
+                         marked_years={2019})
+    assert out.count("<polygon") == 1 and out.count("<polyline") == 2
+    assert "Zentrum &lt;&amp;&gt; 2019: 2,5 je 100 (kleiner Nenner)" in out  # escaped name, German decimal
+    assert "Zentrum &lt;&amp;&gt; 2020: \u22120,5 je 100</title>" in out  # minus sign, not a hyphen
+    assert out.count('fill="#fff"') == 1  # the one marked year is an open circle
+    assert svg.line_chart({"x": city.iloc[0:0]}, "T", "u") == ""
+
+
+def test_every_ortsteil_has_a_page_in_every_cycle(built_project):
+    for c in ("2018", "2020", "2022", "2024"):
+        cdir = built_project / "reports" / c
+        pages = sorted(p.stem for p in (cdir / "ortsteil").glob("*.qmd"))
+        assert len(pages) == 63
+        listed = {o["path"] for o in json.loads((cdir / "manifest.json").read_text())["outputs"]}
+        assert {f"ortsteil/{p}.qmd" for p in pages} <= listed  # hashed: provenance and tamper check
+        assert (built_project / "_site/reports" / c / "ortsteil/62.html").is_file()
+        listing = (built_project / "_site/reports" / c / "ortsteilprofile.html").read_text(encoding="utf-8")
+        assert len(set(re.findall(r'href="ortsteil/(\d\d)\.html"', listing))) == 63
+
+
+def test_ortsteil_page_content(built_project):
+    text = (built_project / "reports/2024/ortsteil/62.qmd").read_text(encoding="utf-8")
+    assert text.startswith('---\ntitle: "Grünau-Mitte"\n')
+    assert "gehört zur **Evaluationsgruppe**" in text  # Grünau-Mitte is in the 2018 group
+    for c in ("2018", "2020", "2022", "2024"):
+        assert re.search(rf"^\| {c} \| \d+ \| [^|]+ \| (ja|nein) \|$", text, re.M), c
+    assert "| Kinder im SGB-II-Bezug (je 100 Kinder unter 15) | 2022 |" in text
+    assert text.count('<svg class="evalkit-chart"') == 4 and text.count('<svg class="evalkit-map"') == 1
+    assert "**Kitas** (" in text and "OpenStreetMap" in text
+    assert "../profile/stadtbezirk-6.ipynb" in text and "../profile/planungsraum-Gruenau.ipynb" in text
+    assert "/work/" not in text and "/tmp/" not in text  # no machine paths on a published page
+    other = (built_project / "reports/2024/ortsteil/00.qmd").read_text(encoding="utf-8")
+    assert "gehört nicht zur Evaluationsgruppe" in other  # Zentrum
+
+
+def test_site_interface_is_german(built_project):
+    site = built_project / "_site"
+    hits = [(p.relative_to(site).as_posix(), e) for p in site.rglob("*.html") for e in ENGLISH
+            if e in p.read_text(encoding="utf-8")]
+    assert hits == []
+    script = (site / "site_libs/smalldocs.js").read_text(encoding="utf-8")
+    assert "No results" not in script and "Keine Ergebnisse." in script
+    index = json.loads((site / "search.json").read_text(encoding="utf-8"))
+    assert any(e.get("title") == "Grünau-Mitte" and "ortsteil/62.html" in e.get("href", "") for e in index)
