@@ -61,21 +61,22 @@ view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": 
 display(HTML(html_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),
                                        "Übereinstimmung (%)": lambda v: de(v, 1)},
                         caption="Neu berechnete gegen veröffentlichte Anteile (Ortsteile, alle Jahre)")))
+CLASS_DE = {"truncation edge": "Abschneidekante", "published zero": "veröffentlichte Null", "other": "übrige"}
 miss = check[~check["match"]]
 cls = miss.groupby("class").size()
 display(Markdown(
     f"Von {de(len(check), 0)} geprüften Werten weichen {de(len(miss), 0)} ab: "
-    + ", ".join(f"{de(n, 0)} × *{c}*" for c, n in cls.items())
-    + ". *truncation edge*: der neu berechnete Wert liegt weniger als 0,1 Punkte unter der veröffentlichten"
+    + ", ".join(f"{de(n, 0)} × *{CLASS_DE.get(c, c)}*" for c, n in cls.items())
+    + ". *Abschneidekante*: der neu berechnete Wert liegt weniger als 0,1 Punkte unter der veröffentlichten"
       " ganzen Zahl; der Nenner der Altersgruppe wird aus auf eine Nachkommastelle gerundeten Quoten geschätzt."
-      " *published zero*: die Stadt veröffentlichte 0 trotz positiver Zählung (Quellfehler). *other*: übrige"
-      " Abweichungen"
+      " *veröffentlichte Null*: die Stadt veröffentlichte 0 trotz positiver Zählung (Quellfehler). *übrige*:"
+      " andere Abweichungen"
     + (f", alle in den Jahren {miss.loc[miss['class'] == 'other', 'year'].min()}–"
        f"{miss.loc[miss['class'] == 'other', 'year'].max()}." if (miss["class"] == "other").any() else ".")))
 other = miss[miss["class"] != "truncation edge"]
 view = pd.DataFrame({"Indikator": other["indicator"].map(ctx.name), "Ortsteil": other["area_name"],
                      "Jahr": other["year"], "neu berechnet": other["recomputed"], "veröffentlicht": other["published"],
-                     "Klasse": other["class"]})
+                     "Klasse": other["class"].map(lambda c: CLASS_DE.get(c, c))})
 display(HTML(html_table(view, formats={"neu berechnet": lambda v: de(v, 2), "veröffentlicht": lambda v: de(v, 0)},
                         caption="Abweichungen außerhalb der Abschneidekante")))
 

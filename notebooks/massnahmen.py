@@ -29,7 +29,7 @@ from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
 from evalkit.errors import DisclosureError
 from evalkit.publish import report
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, month_de
 
 ctx = load_context(project_root, cycle, output_dir)
 reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
@@ -46,13 +46,13 @@ from urllib.parse import urlparse  # noqa: E402
 
 view = reg.assign(Anzahl=reg["count"].map(lambda v: de(v, 0)), Gesamt=reg["total"].map(lambda v: de(v, 0)),
                   source=reg["source"].map(lambda u: urlparse(u).netloc),
-                  school_type=reg["school_type"].map(measures.school_type_label))
+                  school_type=reg["school_type"].map(measures.school_type_label), date=reg["date"].map(month_de))
 view = view.rename(columns={"measure": "Maßnahme", "date": "Stand", "school_type": "Schulart", "note": "Angabe",
                             "source": "Quelle"})[["Maßnahme", "Stand", "Schulart", "Anzahl", "Gesamt", "Angabe",
                                                   "Quelle"]]
 display(HTML(html_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
                         caption="Zahlen zu den Maßnahmen (data/measures/measures.csv)")))
-cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"],
+cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"].map(month_de),
                    "Schulart": cov["school_type"].map(measures.school_type_label),
                    "Anzahl": cov["count"], "laut Quelle": cov["total"], "kommunale Schulen 2023": cov["municipal"],
                    "Abdeckung laut Quelle (%)": cov["share_source"], "Abdeckung Schulliste (%)": cov["share_list"]})
@@ -74,7 +74,7 @@ sc = analyses.scenario(ctx, idx)
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Standortliste der Schulsozialarbeit ist "
         f"nicht öffentlich. Angenommen, die {sc['stated_posts']} von {sc['stated_total']} Stellen an Grundschulen "
-        f"(Stand {sc['stated_date']}) würden der "
+        f"(Stand {month_de(sc['stated_date'])}) würden der "
         f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
         f"erhielten die {sc['posts']} ({sc['stated_posts']}/{sc['stated_total']} davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
         f"{len(sc['ortsteile'])} Ortsteile: {', '.join(md(names[c]) for c in sc['ortsteile'])}. Dort leben "
@@ -101,12 +101,13 @@ display(HTML(f'<div class="evalkit-synthetic">{text}</div>'))
 if sites is not None:
     act = measures.actual_allocation(sites, analyses.children_in_poverty(ctx))
     display(Markdown(
-        f"**Tatsächliche Standorte** (Register in data/restricted/): {len(act['ortsteile'])} Ortsteile mit "
+        f"**Tatsächliche Standorte** (nicht öffentliches Standortregister): {len(act['ortsteile'])} Ortsteile mit "
         f"Schulsozialarbeit; dort leben {de(act['poor_children_share'], 1)} % der Kinder im SGB-II-Bezug "
         f"(Szenario: {de(sc['poor_children_share'], 1)} %)."))
 else:
-    display(Markdown("Ein Standortregister (`data/restricted/massnahmen_standorte.csv` mit den Spalten site, "
-                     "measure, school_id, kita_id, ot_code, start, end, vza) liegt nicht vor; sobald es vorliegt, "
+    display(Markdown("Ein Standortregister der Maßnahmen (je Standort: Maßnahme, Schule oder Kita, Ortsteil, Beginn, "
+                     "Ende und Stellenumfang; das Eingabeformat beschreibt die Seite *Methoden*) liegt nicht vor; "
+                     "sobald es vorliegt, "
                      "vergleicht diese Seite die tatsächliche mit der bedarfsorientierten Verteilung."))
 
 # %% [markdown]
@@ -134,8 +135,8 @@ elif hze is not None:
                      + ZEICHENERKLAERUNG))
 else:
     display(Markdown(
-        "Hilfen zur Erziehung je Ortsteil sind nicht öffentlich. Liegt die Datei `data/restricted/hze.csv` (Spalten "
-        "ot_code, year, hze_faelle, einwohner_unter21) vor, berechnet evalkit den Indikator *HzE je 1.000 unter "
+        "Hilfen zur Erziehung je Ortsteil sind nicht öffentlich. Liegen sie als nicht öffentliche Datei vor (je "
+        "Ortsteil und Jahr: Fälle und Einwohner unter 21 Jahren), berechnet evalkit den Indikator *HzE je 1.000 unter "
         "21-Jährige* und veröffentlicht Zählungen nur mit primärer und sekundärer Sperrung. Zur Veranschaulichung "
         "des Verfahrens folgt ein **synthetisches** Beispiel."))
     demo = restricted.synthetic_hze(ctx.areas, [ctx.params.reference_year])

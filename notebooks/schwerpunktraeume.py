@@ -20,12 +20,14 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 
 # %%
 #| echo: false
+import html
+
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import figures, maps
+from evalkit.publish import figures, maps, svg
 from evalkit.publish.fmt import band_text, de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
@@ -69,15 +71,19 @@ figures.show(fig, caption=f"Bedarfsindex je Ortsteil, Zyklus {ctx.params.cycle} 
              alt=maps.alt_text(vals, names, f"Bedarfsindex {ctx.params.cycle}", "Indexpunkte", 2), credit=maps.CREDIT)
 bands = sorted(analyses.ikjhp_method(ctx).classes, key=lambda b: -(b.lower if b.lower is not None else -1e9))
 classes = [b.label for b in bands] + [analyses.priority.FLAGGED]
-codes = idx.assign(value=idx["need_class"].map({c: i for i, c in enumerate(classes)}))
-fig = maps.choropleth(ctx.geojson, codes, f"Bedarfsklassen {ctx.params.cycle}", "Klasse (0 = sehr hoher Bedarf)",
-                      None, cmap="cividis_r", decimals=0)
 counts = idx["need_class"].value_counts()
-figures.show(fig, caption="Bedarfsklassen nach dem standardisierten Index (in Standardabweichungen, SD): "
-                          + "; ".join(f"{i} {md(b.label)} ({band_text(b.lower, b.upper, 'SD')})" for i, b in enumerate(bands))
-                          + f"; {len(bands)} nicht eingestuft.",
-             alt="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()) + ".",
-             credit=maps.CREDIT)
+hover = {r.area_code: f"{r.area_name}: {r.need_class}" + ("" if pd.isna(r.index) else f" (Index {de(r.index, 2)})")
+         for r in idx.itertuples()}
+display(HTML(
+    '<div class="evalkit-svg-figure">'
+    + svg.area_map(ctx.geojson, hover, fills=svg.class_fills(idx, [b.label for b in bands]),
+                   label="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()))
+    + svg.class_legend([b.label for b in bands], analyses.priority.FLAGGED)
+    + '<p class="evalkit-caption">' + html.escape(f"Bedarfsklassen {ctx.params.cycle} nach dem standardisierten Index (in "
+                                   "Standardabweichungen, SD): " + "; ".join(
+                                       f"{b.label} {band_text(b.lower, b.upper, 'SD')}" for b in bands)
+                                   + ". Name, Klasse und Index jedes Ortsteils erscheinen beim Zeigen oder Tippen. "
+                                   + maps.CREDIT) + "</p></div>"))
 
 # %% [markdown]
 # ## Die berechneten Schwerpunkträume und ihre Stabilität

@@ -111,5 +111,6 @@ for ind in analyses.TREND_INDICATORS:
 #   Trends vor 2020 und der Placebo-Start zeigen, wie stark solche Drift ist.
 # - Ohne ein Untersuchungsdesign, das Ursachen trennt (etwa Vergleichsgebiete ohne Maßnahmen), sind die Trends
 #   **keine Wirkungsaussage** über den Plan oder einzelne Maßnahmen.
-# - Zur Kontrolle der Richtung schätzt evalkit dieselben Zellen mit einem Binomial-GLM auf den Zählungen
-#   (`tabellen/trends_logit.csv`, Log-Odds pro Jahr).
+# - Zur Kontrolle der Richtung rechnet evalkit dieselben Trends ein zweites Mal mit einem Modell direkt auf den
+#   Zählungen (logistisch; die Seite *Methoden* erklärt es). Es bestätigt die Richtung; seine Werte stehen in der
+#   Tabelle „trends_logit“ der Provenienzseite.

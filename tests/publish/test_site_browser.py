@@ -162,3 +162,21 @@ def test_ortsteil_page_at_desktop_and_phone_width(built_project, server, browser
     page.goto(f"{server}/reports/2024/ortsteilprofile.html")
     links = page.eval_on_selector_all("a[href^='ortsteil/']", "as => as.length")
     assert links >= 63
+
+
+def test_cycle_page_links_its_pdf_and_reviewer_files(built_project, server, browser):
+    page = browser.new_page()
+    page.goto(f"{server}/reports/2024/index.html")
+    href = page.get_attribute("a[href$='bericht-2024.pdf']", "href")
+    assert href
+    pdf = page.request.get(f"{server}/reports/2024/{href}")
+    assert pdf.status == 200 and pdf.body()[:4] == b"%PDF"
+    for rel in ("manifest.json", "uebersicht.ipynb", "tabellen/its.csv"):
+        r = page.request.get(f"{server}/reports/2024/{rel}")
+        assert r.status == 200, rel
+    excel = page.request.get(f"{server}/reports/2024/downloads/indikatoren-2024-excel.csv")
+    body = excel.body()
+    assert body[:3] == b"\xef\xbb\xbf"  # BOM: German Excel reads UTF-8 ("Süd", not "SÃ¼d")
+    head = body[3:].decode("utf-8").splitlines()[0]
+    assert head.startswith("Indikator;Einheit;Ebene;Gebietscode;Gebiet;Jahr;Zähler;Nenner;Wert")
+    assert re.search(r";\d+,\d{4};", body.decode("utf-8-sig")), "decimal comma in the Excel CSV"

@@ -48,6 +48,18 @@ def shown_change(now, before, unit: str):
     return None if a is None or b is None else round(a - b, decimals_for(unit))
 
 
+MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember"]
+
+
+def month_de(iso) -> str:
+    """'2021-01' → 'Januar 2021'; a bare year stays as it is (dates on pages in words, not ISO)."""
+    text = str(iso)
+    if len(text) >= 7 and text[4] == "-" and text[5:7].isdigit() and 1 <= int(text[5:7]) <= 12:
+        return f"{MONTHS[int(text[5:7]) - 1]} {text[:4]}"
+    return text
+
+
 def year_label(y) -> int | str:
     return "–" if pd.isna(y) else int(y)
 

@@ -115,7 +115,7 @@ def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> Non
 def outputs(cdir: Path) -> list[dict]:
     """Every output of a cycle with its hash (notebooks, tables, downloads), sorted by path."""
     files = [f for f in sorted(cdir.rglob("*")) if f.is_file()
-             and (f.suffix in (".ipynb", ".csv", ".xlsx") or (f.suffix == ".qmd" and f.parent.name == "ortsteil"))
+             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf") or (f.suffix == ".qmd" and f.parent.name == "ortsteil"))
              and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
     return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
             for f in files]
@@ -123,15 +123,19 @@ def outputs(cdir: Path) -> list[dict]:
 
 def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path,
                         cdir: Path | None = None) -> None:
-    """The cycle's manifest and its generated pages, into `cdir` (the runner's staged copy of the cycle, swapped
-    into reports/ as a whole); the downloads are written beforehand by the runner."""
+    """The cycle's report PDF, manifest and generated pages, into `cdir` (the runner's staged copy of the cycle,
+    swapped into reports/ as a whole); the downloads are written beforehand by the runner. The PDF is typeset
+    first, so that the manifest lists it with its hash."""
+    from evalkit.publish.report_pdf import write_cycle_pdf
+
     cdir = cdir or project.reports / str(p.cycle)
     manifest = {
         "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
         "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "outputs": outputs(cdir),
     }
+    write_cycle_pdf(project, p, cdir, manifest)
+    manifest["outputs"] = outputs(cdir)
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
     raw_manifest = json.loads((project.raw / "MANIFEST.json").read_text(encoding="utf-8")) \
@@ -166,7 +170,10 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
         if nbs:
             lines += ["", f"## {label}", ""]
             lines += [f"- [{_title(nb).rsplit(' – ', 1)[0]}](profile/{nb.name})" for nb in nbs]
-    lines += ["", "## Downloads und Herkunft", "",
+    lines += ["", "## Bericht für den Jugendhilfeausschuss", "",
+              f"- [Bericht {p.cycle} als PDF](bericht-{p.cycle}.pdf) (Zusammenfassung, Kennzahlen, Schwerpunkträume, "
+              "Entwicklung, Maßnahmen, Datenqualität, Quellen, Provenienz)",
+              "", "## Downloads und Herkunft", "",
               *[f"- [Indikatortabelle {p.cycle}: {what}](downloads/{name})"
                 for name, what in download_names(p.cycle).items()],
               "- [Provenienz: Daten, Parameter, Code und Paketversionen](provenienz.qmd)", "",

@@ -21,7 +21,7 @@ from evalkit.publish.interface_de import germanise
 STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list names (index.qmd, impressum.qmd …)
 # what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
 # the manifest and the result tables; copied after rendering, so that either renderer publishes them
-REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv"]
+REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf"]
 
 
 @dataclass

@@ -19,6 +19,24 @@ import pandas as pd
 from evalkit.publish.fmt import de
 
 GREY, LINE, HIGHLIGHT = "#d9d9d9", "#ffffff", "#b2182b"
+# need classes from high to low (ColorBrewer OrRd, print-safe, ordered); Ortsteile not classed: grey
+CLASS_COLOURS = ["#b30000", "#e34a33", "#fc8d59", "#fdcc8a", "#fef0d9"]
+FLAGGED_COLOUR = "#bdbdbd"
+
+
+def class_fills(index: pd.DataFrame, labels: list[str]) -> dict[str, str]:
+    """area_code → colour of its need class (labels from high to low need); anything else grey."""
+    colours = dict(zip(labels, CLASS_COLOURS))
+    return {r.area_code: colours.get(r.need_class, FLAGGED_COLOUR) for r in index.itertuples()}
+
+
+def class_legend(labels: list[str], flagged: str) -> str:
+    """An HTML legend with the class names (a categorical legend, not a colour bar of codes)."""
+    items = [(label, c) for label, c in zip(labels, CLASS_COLOURS)] + [(flagged, FLAGGED_COLOUR)]
+    return ('<div class="evalkit-legend" role="list">' + "".join(
+        f'<span role="listitem" style="margin-right:1em;white-space:nowrap"><span style="display:inline-block;'
+        f'width:0.9em;height:0.9em;background:{c};border:1px solid #999;margin-right:0.3em;vertical-align:-0.1em">'
+        f"</span>{_esc(label)}</span>" for label, c in items) + "</div>")
 # Okabe–Ito: distinguishable with colour-vision deficiencies (as the site's matplotlib palette)
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#555555", "#009E73"]
 
