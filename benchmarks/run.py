@@ -2,8 +2,9 @@
 
 engine: the indicator engine on the real data and on synthetic cities with 10× and 100× the Ortsteile
         (each Ortsteil copied with a new code, keeping its Stadtbezirk and Planungsraum).
-build:  cold build (all cycles, all cores), warm rebuild, the share of time spent starting kernels, and audited
-        warm kernels against a fresh kernel per notebook.
+build:  cold build (all cycles, all cores, incl. 63 Ortsteil pages and a PDF per cycle), no-change rebuild, a
+        changed params file (only its cycle re-executes), the Ortsteil-page notebooks and the PDFs, the share of
+        time spent starting kernels, and audited warm kernels against a fresh kernel per notebook.
 """
 
 from __future__ import annotations
@@ -92,6 +93,27 @@ def bench_build() -> None:
         cells = sum(float(line.split()[-2]) for line in out.splitlines() if line.startswith("notebook-total"))
         t_warm, _ = timed("run", "--all", "--no-progress")
         t_warm_build, _ = timed("build", "--no-progress")
+        profiles = {line.split()[1]: float(line.split()[-2]) for line in out.splitlines()
+                    if line.startswith("notebook-total") and "/ortsteilprofile" in line}
+        pages = sum(1 for _ in (root / "_site").rglob("ortsteil/*.html"))
+        pdf_times = []
+        for c in sorted(int(d.name) for d in (root / "reports").iterdir() if d.name.isdigit()):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", (
+                "import json,sys; from pathlib import Path; from evalkit.paths import Project;"
+                "from evalkit.cycles.params import load_cycles; from evalkit.indicators.catalogue import load_catalogue;"
+                "from evalkit.indicators.engine import read_indicator_table; from evalkit.publish.report_pdf import "
+                "write_cycle_pdf; pr = Project(Path(sys.argv[1])); c = int(sys.argv[2]);"
+                "cy = load_cycles(pr.params, load_catalogue(pr.catalogue_file), read_indicator_table(pr.indicators_csv));"
+                "m = json.loads((pr.reports / str(c) / 'manifest.json').read_text());"
+                "write_cycle_pdf(pr, cy[c], Path(sys.argv[3]), m)"), str(root), str(c), tmp],
+                env=env, check=True, capture_output=True)
+            pdf_times.append(time.perf_counter() - t)
+        params = root / "params" / "cycle-2024.yaml"
+        params.write_text(params.read_text(encoding="utf-8").replace("small_denominator: 50", "small_denominator: 60"),
+                          encoding="utf-8")
+        t_changed, changed_out = timed("run", "--all", "--no-progress")
+        executed = next((ln for ln in changed_out.splitlines() if "executed" in ln and "reused" in ln), "")
         t_fresh, _ = timed("run", "--all", "--force", "--no-progress", "--kernels", "fresh")
         cold = t_fetch + t_ind + t_run + t_site
         print(f"cold build: {cold:.1f} s (fetch {t_fetch:.1f}, indicators {t_ind:.1f}, run --all {t_run:.1f}, "
@@ -99,6 +121,11 @@ def bench_build() -> None:
         if cells:
             print(f"kernel start-up and reset: {kernel:.1f} s of {cells:.1f} s notebook time ({100 * kernel / cells:.0f} %)")
         print(f"warm run --all (nothing changed): {t_warm:.2f} s; warm full build: {t_warm_build:.1f} s")
+        print(f"Ortsteil pages: {pages} rendered; their notebook per cycle: "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(profiles.items())))
+        print(f"PDF report per cycle (each in a new process, imports included): "
+              + ", ".join(f"{t:.1f} s" for t in pdf_times))
+        print(f"params of cycle 2024 changed: run --all {t_changed:.1f} s; {executed.strip()}")
         print(f"run --all --force: audited warm kernels {t_run:.1f} s (the cold run above), fresh kernel per "
               f"notebook {t_fresh:.1f} s")
 

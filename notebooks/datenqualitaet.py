@@ -30,6 +30,7 @@ from evalkit.publish import report
 from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, year_ranges
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "datenqualitaet")))
 cov = report.coverage(ctx)
 save_table(ctx, cov, "abdeckung.csv")
 check = read_table(ctx.project.processed / "share_check.csv")

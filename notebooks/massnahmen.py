@@ -32,6 +32,7 @@ from evalkit.publish import report
 from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, month_de
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "massnahmen")))
 reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
 schools = measures.school_counts(analyses.school_file(ctx))
 cov = measures.coverage(reg, schools)

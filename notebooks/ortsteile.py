@@ -28,6 +28,7 @@ from evalkit.publish import figures, maps, report
 from evalkit.publish.fmt import de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "ortsteile")))
 tables = [report.ortsteil_values(ctx, ind) for ind in ctx.params.map_indicators]
 save_table(ctx, pd.concat(tables, ignore_index=True), "ortsteile.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]

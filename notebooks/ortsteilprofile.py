@@ -26,10 +26,11 @@ from IPython.display import Markdown, display
 
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import ortsteil
+from evalkit.publish import ortsteil, report
 from evalkit.publish.fmt import de
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "ortsteilprofile")))
 group = set(analyses.evaluation_group(ctx)[0]["area_code"])
 history = analyses.index_history(ctx)
 schools, horte, kitas = analyses.facilities(ctx)

@@ -31,6 +31,7 @@ from evalkit.publish import figures, report
 from evalkit.publish.fmt import de, de_by_unit, html_table, md, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "profil")))
 name = report.area_name(ctx, level, area_code)
 prof = report.profile_table(ctx, level, area_code)
 save_table(ctx, prof, f"profil-{level}-{area_code}.csv")

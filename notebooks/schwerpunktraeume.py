@@ -27,10 +27,11 @@ from IPython.display import HTML, Markdown, display
 
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import figures, maps, svg
+from evalkit.publish import figures, maps, report, svg
 from evalkit.publish.fmt import band_text, de, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "schwerpunktraeume")))
 k = ctx.params.priority.top_k  # the size of the computed priority group (13 in the plan)
 
 pp = ctx.params.priority
@@ -42,10 +43,10 @@ save_table(ctx, idx, "bedarfsindex.csv")
 save_table(ctx, win, "bedarfsindex_zeitfenster.csv")
 save_table(ctx, overlap, "referenzliste_abgleich.csv")
 years = analyses.index_years(ctx)
-display(HTML(
-    '<div class="callout callout-warning"><p><strong>Hinweis:</strong> Die amtliche Liste der 13 Schwerpunkträume '
-    "der IKJHP ist nicht öffentlich. Die Rangfolge auf dieser Seite ist eine <strong>eigene Berechnung</strong> "
-    "aus öffentlichen Daten (Bedarfsindex) und ersetzt die amtliche Liste nicht.</p></div>"))
+display(Markdown(
+    '::: {.callout-warning title="Hinweis"}\n'
+    "Die amtliche Liste der 13 Schwerpunkträume der IKJHP ist nicht öffentlich. Die Rangfolge auf dieser Seite ist "
+    "eine **eigene Berechnung** aus öffentlichen Daten (Bedarfsindex) und ersetzt die amtliche Liste nicht.\n:::"))
 display(Markdown(
     f"Der Index fasst {len(pp.weights)} Bedarfsindikatoren je Ortsteil zusammen. Jeder wird über "
     f"{pp.window} Jahre gepoolt (Zähler und Nenner summiert), über die Ortsteile "

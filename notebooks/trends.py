@@ -25,10 +25,11 @@ from IPython.display import Markdown, display
 from evalkit.analyses import cycle as analyses
 from evalkit.analyses import trends
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import figures, reading_aids
+from evalkit.publish import figures, reading_aids, report
 from evalkit.publish.fmt import de, md
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "trends")))
 ev = ctx.params.evaluation
 group, eligible = analyses.evaluation_group(ctx)
 members = set(group["area_code"])

@@ -28,6 +28,7 @@ from evalkit.publish import figures, report
 from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
+display(Markdown(report.nav(ctx, "uebersicht")))
 kf = report.key_figures(ctx)
 save_table(ctx, kf, "kennzahlen.csv")
 cmp = ctx.compare
@@ -44,7 +45,7 @@ display(Markdown(
 # %%
 #| echo: false
 view = kf.assign(
-    Kennzahl=[f"{n} ({u})" for n, u in zip(kf["name"], kf["unit"])], Jahr=kf["year"].map(year_label),
+    Kennzahl=[f"{n} ({u})" for n, u in zip(kf["name"], kf["unit"])], Datenstand=kf["year"].map(year_label),
     Wert=report.shown_values(kf),
     Intervall=[("–" if lo != lo or lo is None else f"{de(lo)}–{de(hi)}") for lo, hi in zip(kf["lower"], kf["upper"])],
     Vergleich=de_by_unit(kf["compare_value"], kf["unit"]),
@@ -54,13 +55,13 @@ view = kf.assign(
 for section, members in report.by_goal(ctx, kf["indicator"]):
     part = view[kf["indicator"].isin(members)]
     display(Markdown(f"### {section}"))
-    display(HTML(html_table(part[["Kennzahl", "Rolle", "Jahr", "Wert", "Intervall", "Vergleich", "Änderung"]],
+    display(HTML(html_table(part[["Kennzahl", "Rolle", "Datenstand", "Wert", "Intervall", "Vergleich", "Änderung"]],
                             numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
                             caption=f"{section}: Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
                                     + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
-notes = report.year_notes(ctx)
-if notes:
-    display(Markdown("**Hinweis zum Bezugsjahr:** " + " ".join(notes)))
+display(Markdown(
+    f"*Datenstand*: das letzte Jahr mit Daten bis zum Bezugsjahr {ctx.params.reference_year}. Hat eine Kennzahl "
+    "keine neueren Daten als im Vergleichszyklus, ist keine Veränderung messbar (–)."))
 if report.suppressed_footnote(kf):
     display(Markdown(report.suppressed_footnote(kf)))
 

@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = ["data/sources.yaml", "data/areas.csv", "data/indicators.yaml", "data/name_corrections.csv",
              "data/measures", "data/reference", "data/index_methods", "params", "notebooks", "site", "_quarto.yml", "index.qmd",
-             "methoden.qmd", "daten.qmd", "indikatoren.qmd"]
+             "methoden.qmd", "daten.qmd", "impressum.qmd", "indikatoren.qmd"]
 
 
 def mirror_path() -> Path:

@@ -13,11 +13,9 @@ from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
 from evalkit.indicators.catalogue import GOALS, Catalogue
+from evalkit.publish.report import PAGE_TITLES
 from evalkit.paths import Project
 
-PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
-               "schwerpunktraeume": "Schwerpunkträume (Bedarfsindex)", "trends": "Trends und Abstände",
-               "massnahmen": "Maßnahmen", "ortsteilprofile": "Ortsteile im Profil (alle 63)"}
 XLSX_CREATED = datetime(2020, 1, 1)  # fixed: the workbook's bytes depend only on its content
 CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deutschland – Namensnennung 2.0 "
            "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
@@ -194,7 +192,7 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         if o["path"].endswith((".ipynb", ".csv", ".xlsx")) else
         f"| `{o['path']}` | `{o['sha256']}` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
     sources = ["| Datei | Quelle | abgerufen (UTC) |", "|---|---|---|"] + [
-        f"| `data/raw/{f['path']}` | <{f['source_url']}> | {f.get('retrieved_at', '–')} |"
+        f"| `data/raw/{f['path']}` | `{f['source_url']}` | {f.get('retrieved_at', '–')} |"
         for f in (raw_manifest or {}).get("files", [])]
     pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
     times = []

@@ -9,6 +9,10 @@ from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
 from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, shown_change
 
+# the cycle's pages in reading order (the cycle index lists them, each page links its neighbours)
+PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
+               "schwerpunktraeume": "Schwerpunkträume (Bedarfsindex)", "trends": "Trends und Abstände",
+               "massnahmen": "Maßnahmen", "ortsteilprofile": "Ortsteile im Profil (alle 63)"}
 LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
 
 
@@ -175,3 +179,20 @@ def suppressed_summary(ctx: Context) -> pd.DataFrame:
              "Wert": f"0 bis {int(below) - 1}", "Ortsteile": len(g), "Betroffene Ortsteile": ", ".join(g["area_name"])}
             for (src, name, year, below), g in cells.groupby(["source", "indicator_raw", "year", "below"], sort=True)]
     return pd.DataFrame(rows, columns=["Reihe", "Jahr", "Wert", "Ortsteile", "Betroffene Ortsteile"])
+
+
+def nav(ctx: Context, page: str) -> str:
+    """Where the reader is: back to the cycle, and on to the previous and next page of the cycle (profiles: back
+    to the cycle and to all Ortsteile)."""
+    c = ctx.params.cycle
+    if page not in PAGE_TITLES:  # a Stadtbezirk or Planungsraum profile, one folder down
+        return (f"[Zyklus {c}](../index.qmd) › Profile · [Alle Ortsteile](../ortsteilprofile.ipynb) · "
+                "[Übersicht](../uebersicht.ipynb)")
+    order = list(PAGE_TITLES)
+    i = order.index(page)
+    parts = [f"[Zyklus {c}](index.qmd) › {PAGE_TITLES[page]}"]
+    if i > 0:
+        parts.append(f"← [{PAGE_TITLES[order[i - 1]]}]({order[i - 1]}.ipynb)")
+    if i + 1 < len(order):
+        parts.append(f"[{PAGE_TITLES[order[i + 1]]}]({order[i + 1]}.ipynb) →")
+    return " · ".join(parts)
