@@ -122,11 +122,15 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
     return p
 
 
-def load_cycles(params_dir: Path, catalogue: Catalogue, indicators: pd.DataFrame) -> dict[int, CycleParams]:
+def load_cycles(params_dir: Path, catalogue: Catalogue, indicators: pd.DataFrame | tuple[int, int]
+                ) -> dict[int, CycleParams]:
+    """Every cycle file, validated against the catalogue and the data's years (the indicator table, or its first
+    and last year)."""
     files = cycle_files(params_dir)
     if not files:
         raise ParamsError("no cycle files", file=params_dir, expected="params/cycle-<year>.yaml")
-    years = (int(indicators["year"].min()), int(indicators["year"].max()))
+    years = indicators if isinstance(indicators, tuple) else (int(indicators["year"].min()),
+                                                              int(indicators["year"].max()))
     return {c: load_cycle(f, catalogue, years, files.keys()) for c, f in files.items()}
 
 

@@ -246,8 +246,8 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     catalogue = load_catalogue(project.catalogue_file)
     if not project.indicators_csv.is_file():
         raise EvalkitError("no indicator table", file=project.indicators_csv, expected="run `evalkit indicators`")
-    table = read_indicator_table(project.indicators_csv)
-    cycles = load_cycles(project.params, catalogue, table)  # all of them: a bad file stops everything
+    # the years alone validate the params; the whole table (read and schema-checked: 0.5 s) only when there is work
+    cycles = load_cycles(project.params, catalogue, table_years(project.indicators_csv))  # a bad file stops all
     if only:
         wanted = {int(c) for c in only}
         unknown = wanted - set(cycles)
@@ -297,6 +297,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
                          | {c for c in selected if not (project.reports / str(c) / "manifest.json").is_file()})
     log_file = project.reports / KERNEL_LOG
     if work_cycles:
+        table = read_indicator_table(project.indicators_csv)
         provenance = {"inputs": inputs, **environment(project.root)}
         shutil.rmtree(staging_root, ignore_errors=True)
         for c in work_cycles:  # the cycle as it stands: new outputs replace files in this copy
@@ -349,6 +350,20 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     elif log_file.exists():
         log_file.unlink()
     return report
+
+
+def table_years(path: Path) -> tuple[int, int]:
+    """First and last year of the indicator table, from its year column only (pyarrow reads it in milliseconds)."""
+    import pyarrow.compute as pc
+    from pyarrow import csv
+
+    try:
+        years = csv.read_csv(path, convert_options=csv.ConvertOptions(include_columns=["year"])).column("year")
+        lo, hi = pc.min_max(years).values()
+        return int(lo.as_py()), int(hi.as_py())
+    except Exception:  # unreadable or no year column: the full read names the problem
+        t = read_indicator_table(path)
+        return int(t["year"].min()), int(t["year"].max())
 
 
 def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
