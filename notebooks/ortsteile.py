@@ -20,12 +20,14 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 
 # %%
 #| echo: false
+import html
+
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import figures, maps, report
-from evalkit.publish.fmt import de, html_table, md
+from evalkit.publish import maps, report, svg
+from evalkit.publish.fmt import de, decimals_for, html_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "ortsteile")))
@@ -46,13 +48,30 @@ for ind, tab in zip(ctx.params.map_indicators, tables):
                      + ("" if year == ctx.params.reference_year else
                         f"\n\n*Letzte verfügbare Daten: {year}; Bezugsjahr des Zyklus ist {ctx.params.reference_year}.*")))
     title = f"{spec.name}, {year}"
-    fig = maps.choropleth(ctx.geojson, tab, title, spec.unit, tab.set_index("area_code")["uncertain"])
     # a tiny base must not top a ranking unmarked: tables and alt texts rank only Ortsteile with a solid base
     solid = tab[~tab["uncertain"]]
     small = tab[tab["uncertain"] & tab["value"].notna()]
-    figures.show(fig, caption=f"{title} je Ortsteil ({spec.unit}).",
-                 alt=maps.alt_text(solid, names, title, spec.unit)
-                 + (f" Ohne {len(small)} Ortsteile mit kleinem Nenner." if len(small) else ""), credit=maps.CREDIT)
+    dec = decimals_for(spec.unit)
+    values = tab.set_index("area_code")["value"]
+    bins, cls = svg.classed(values)
+    offset = len(svg.VALUE_COLOURS) - len(bins)
+    fills = {c: svg.VALUE_COLOURS[offset + int(k)] for c, k in cls.items()}
+    hidden = set(tab.loc[tab["suppressed"] > 0, "area_code"])
+    hover = {r.area_code: f"{r.area_name}: " + (
+        "nicht veröffentlicht (kleine Zahl)" if r.area_code in hidden else
+        "keine Daten" if pd.isna(r.value) else f"{de(r.value, dec)} {spec.unit}"
+        + (" – kleiner Nenner, unsicher" if r.uncertain else "")) for r in tab.itertuples()}
+    display(HTML(
+        '<div class="evalkit-svg-figure">'
+        + svg.area_map(ctx.geojson, hover, fills=fills, hatched=set(small["area_code"]),
+                       label=maps.alt_text(solid, names, title, spec.unit, dec)
+                       + (f" Ohne {len(small)} Ortsteile mit kleinem Nenner." if len(small) else ""))
+        + svg.value_legend(bins, spec.unit, dec, [("schraffiert: kleiner Nenner", "repeating-linear-gradient(45deg,"
+                                                   "#fff,#fff 2px,#333 2px,#333 3px)"),
+                                                  ("keine Daten oder nicht veröffentlicht", svg.GREY)])
+        + '<p class="evalkit-caption">' + html.escape(
+            f"{title} je Ortsteil in fünf gleich großen Klassen (Quantile); Name und Wert jedes Ortsteils erscheinen "
+            f"beim Zeigen oder Tippen. {maps.CREDIT}") + "</p></div>"))
     top = solid.sort_values("value", ascending=spec.higher_is_worse is False).head(10)
     unit_den = "Haushalte" if "mit Kindern" in str(spec.denominator) else "Personen"
     view = pd.DataFrame({

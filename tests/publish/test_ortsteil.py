@@ -5,6 +5,7 @@ import json
 import re
 
 import pandas as pd
+import pytest
 
 from evalkit.publish import svg
 from evalkit.publish.interface_de import ENGLISH
@@ -69,3 +70,14 @@ def test_site_interface_is_german(built_project):
     assert "No results" not in script and "Keine Ergebnisse." in script
     index = json.loads((site / "search.json").read_text(encoding="utf-8"))
     assert any(e.get("title") == "Grünau-Mitte" and "ortsteil/62.html" in e.get("href", "") for e in index)
+
+
+def test_values_in_quantile_classes_with_a_legend_in_words(mirror):
+    values = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], index=[f"{i:02d}" for i in range(10)])
+    bins, cls = svg.classed(values)
+    assert bins == pytest.approx([2.8, 4.6, 6.4, 8.2, 10.0]) and cls.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    legend = svg.value_legend(bins, "je 100", 1, [("keine Daten", svg.GREY)])
+    assert "bis 2,8" in legend and "über 2,8 bis 4,6" in legend and "über 8,2 bis 10,0" in legend
+    assert "keine Daten" in legend
+    out = svg.area_map(mirror / "geo/ortsteile.geojson", {}, hatched={"00", "01"})
+    assert out.count('fill="url(#evalkit-hatch)"') == 2 and '<pattern id="evalkit-hatch"' in out

@@ -99,3 +99,51 @@ def test_printed_changes_add_up_and_euros_have_no_decimals():
     assert shown_change(42.16, 42.44, "je 100 Einwohner") == -0.2  # not −0,28 → −0,3
     assert shown_change(1000.4, 998.6, "Personen") == 1.0  # 1.000 − 999
     assert de_by_unit([1840.0], ["Euro je Monat"]) == ["1.840"]
+
+
+def test_quarto_gets_only_the_changed_pages_when_little_changed(built_copy, tmp_path, monkeypatch):
+    """With Quarto: the first build renders the project; after one notebook changed, Quarto is handed that page
+    alone (into the previous site); after nothing changed, Quarto is not called; a changed stylesheet renders all."""
+    import json
+    import os
+
+    calls = tmp_path / "calls.jsonl"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text(f"""#!{os.sys.executable}
+import json, os, pathlib, sys
+args = sys.argv[1:]
+with open({str(calls)!r}, "a") as f:
+    f.write(json.dumps({{"argv": args, "cwd": os.getcwd()}}) + "\\n")
+root = pathlib.Path(args[1]) if args[1].startswith("/") else pathlib.Path.cwd()
+site = root / "_site"
+site.mkdir(exist_ok=True)
+(site / "index.html").write_text("<html lang='de'>quarto</html>")
+for page in args[1:-1] if not args[1].startswith("/") else []:
+    out = site / pathlib.Path(page).with_suffix(".html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("<html lang='de'>neu</html>")
+""")
+    (bin_dir / "quarto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def argv():
+        return [json.loads(line)["argv"] for line in calls.read_text().splitlines()]
+
+    project = Project(built_copy)
+    site_mod.build_site(project, log=lambda *_: None)
+    assert argv()[-1][0] == "render" and argv()[-1][1].startswith("/")  # the whole staged project
+    nb = built_copy / "reports/2022/uebersicht.ipynb"
+    nb.write_bytes(nb.read_bytes().replace(b"Kennzahlen", b"Kennzahlen ", 1))
+    messages = []
+    site_mod.build_site(project, log=messages.append)
+    assert argv()[-1] == ["render", "reports/2022/uebersicht.ipynb", "--no-execute"]
+    assert any("1 changed pages handed to Quarto" in m for m in messages)
+    assert (built_copy / "_site/reports/2022/uebersicht.html").read_text() == "<html lang='de'>neu</html>"
+    n = len(argv())
+    site_mod.build_site(project, log=messages.append)
+    assert len(argv()) == n and "no page changed" in messages[-1]  # nothing changed: Quarto not even started
+    css = built_copy / "site/styles.css"
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    site_mod.build_site(project, log=lambda *_: None)
+    assert argv()[-1][1].startswith("/")  # the stylesheet changed: every page renders again

@@ -4,6 +4,7 @@ failed or interrupted build leaves the last good site in place."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,14 +15,17 @@ from pathlib import Path
 import yaml
 
 from evalkit.errors import SiteError
-from evalkit.fileio import swap_dir
+from evalkit.fileio import atomic_write_text, swap_dir
 from evalkit.paths import Project
 from evalkit.publish.interface_de import germanise
 
 STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list names (index.qmd, impressum.qmd …)
 # what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
 # the manifest and the result tables; copied after rendering, so that either renderer publishes them
-REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf"]
+REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*"]
+SOURCES_RECORD = ".site-sources.json"  # in reports/: what the published site was rendered from (path → sha256)
+PAGE_SUFFIXES = (".qmd", ".ipynb", ".md")
+INCREMENTAL_SHARE = 0.5  # Quarto gets a list of pages when at most this share of them changed
 
 
 @dataclass
@@ -67,12 +71,35 @@ def stage(project: Project, staging: Path) -> None:
                     ignore=shutil.ignore_patterns(".*", "*.tmp", "*.old"))
 
 
-def render(staging: Path, renderer: str) -> None:
+def source_hashes(staging: Path) -> dict[str, str]:
+    from evalkit.fileio import sha256_file
+
+    return {f.relative_to(staging).as_posix(): sha256_file(f) for f in sorted(staging.rglob("*")) if f.is_file()}
+
+
+def changed_pages(before: dict, now: dict) -> list[str] | None:
+    """The pages to hand Quarto when little changed; None when the whole project must render (configuration or
+    stylesheet changed, a page was removed, or more than INCREMENTAL_SHARE of the pages changed)."""
+    pages = [f for f in now if f.endswith(PAGE_SUFFIXES)]
+    gone = [f for f in before if f.endswith(PAGE_SUFFIXES) and f not in now]
+    config = [f for f in now if not f.endswith(PAGE_SUFFIXES) and (f == "_quarto.yml" or f.startswith("site/"))
+              and before.get(f) != now[f]]
+    changed = [f for f in pages if before.get(f) != now[f]]
+    # an include (reports/_stand.md …) changes the pages that include it: render everything then
+    if gone or config or any(f.rsplit("/", 1)[-1].startswith("_") for f in changed):
+        return None
+    if not pages or len(changed) > INCREMENTAL_SHARE * len(pages):
+        return None
+    return [f for f in changed if not f.rsplit("/", 1)[-1].startswith("_")]
+
+
+def render(staging: Path, renderer: str, only: list[str] | None = None) -> None:
     if renderer == "quarto":
-        cmd = ["quarto", "render", str(staging), "--no-execute"]
+        # a list of files: Quarto renders just those into the output folder, which holds the previous site
+        cmd = ["quarto", "render", *only, "--no-execute"] if only else ["quarto", "render", str(staging), "--no-execute"]
     else:
         cmd = [sys.executable, "-m", "smalldocs.cli", "render", str(staging), "--quiet"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=staging if only else None)
     if r.returncode != 0:
         raise SiteError(f"{renderer} failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-2000:]}",
                         file=staging / "_quarto.yml", expected="a site that renders")
@@ -86,7 +113,23 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
     with tempfile.TemporaryDirectory(prefix=".site-staging-", dir=project.root) as tmp:
         staging = Path(tmp)
         stage(project, staging)
-        render(staging, which)
+        now = source_hashes(staging)
+        record = project.reports / SOURCES_RECORD
+        only = None
+        if which == "quarto" and record.is_file() and (project.root / out_name / "index.html").is_file():
+            try:
+                before = json.loads(record.read_text(encoding="utf-8"))
+                # only a site Quarto itself rendered can take Quarto's pages one by one
+                only = changed_pages(before["sources"], now) if before.get("renderer") == "quarto" else None
+            except (ValueError, KeyError, TypeError):
+                only = None
+        if only == []:
+            log("evalkit site: no page changed; the published site stays as it is")
+            return SiteResult(which, project.root / out_name, sum(1 for _ in (project.root / out_name).rglob("*.html")))
+        if only:
+            log(f"evalkit site: {len(only)} changed pages handed to Quarto (of {sum(1 for f in now if f.endswith(PAGE_SUFFIXES))})")
+            shutil.copytree(project.root / out_name, staging / out_name)
+        render(staging, which, only)
         built = staging / out_name
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
@@ -94,4 +137,5 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         publish_review_files(project.reports, built)
         pages = sum(1 for _ in built.rglob("*.html"))
         swap_dir(built, project.root / out_name)
+        atomic_write_text(record, json.dumps({"renderer": which, "sources": now}, indent=0, sort_keys=True) + "\n")
     return SiteResult(which, project.root / out_name, pages)

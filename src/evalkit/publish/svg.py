@@ -71,20 +71,57 @@ def ortsteil_paths(geojson: str, tolerance: float = 60.0, size: float = 600.0) -
 
 def area_map(geojson: Path, titles: dict[str, str], fills: dict[str, str] | None = None,
              highlight: str | None = None, label: str = "Karte der Leipziger Ortsteile",
-             max_width: int = 640) -> str:
+             max_width: int = 640, hatched: set | None = None) -> str:
     """The 63 Ortsteile as inline SVG: each area filled (default grey), the highlighted one red and outlined,
-    each with a <title> (shown on hover, read by screen readers). Scales with the page up to `max_width` px."""
+    `hatched` ones overlaid with diagonal lines (e.g. a small base), each with a <title> (shown on hover or tap,
+    read by screen readers). Scales with the page up to `max_width` px."""
     paths, w, h = ortsteil_paths(str(geojson))
     fills = fills or {}
+    hatched = hatched or set()
     body = []
     for code in sorted(paths, key=lambda c: (c == highlight, c)):  # the highlighted area drawn last, on top
         fill = HIGHLIGHT if code == highlight else fills.get(code, GREY)
         stroke = ' stroke="#000" stroke-width="1.6"' if code == highlight else ""
-        body.append(f'<path d="{paths[code]}" fill="{fill}"{stroke}><title>{_esc(titles.get(code, code))}'
-                    "</title></path>")
+        title = f"<title>{_esc(titles.get(code, code))}</title>"
+        body.append(f'<path d="{paths[code]}" fill="{fill}"{stroke}>{title}</path>')
+        if code in hatched:
+            body.append(f'<path d="{paths[code]}" fill="url(#evalkit-hatch)" pointer-events="none"/>')
+    defs = ('<defs><pattern id="evalkit-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#333" stroke-width="1"/>'
+            "</pattern></defs>") if hatched else ""
     return (f'<svg class="evalkit-map" viewBox="0 0 {w:g} {h:g}" role="img" aria-label="{_esc(label)}" '
-            f'style="width:100%;max-width:{max_width}px;height:auto" xmlns="http://www.w3.org/2000/svg">'
+            f'style="width:100%;max-width:{max_width}px;height:auto" xmlns="http://www.w3.org/2000/svg">{defs}'
             f'<g stroke="{LINE}" stroke-width="0.6">{"".join(body)}</g></svg>')
+
+
+# five classes of a value, light to dark (ColorBrewer PuBu, sequential, print- and colour-blind-safe)
+VALUE_COLOURS = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
+
+
+def classed(values: pd.Series, k: int = 5) -> tuple[list[float], pd.Series]:
+    """Quantile classes (mapclassify): k classes of about equal size. A continuous colour ramp would suggest a
+    precision that values from small areas do not have. Returns the upper bounds and each value's class."""
+    import mapclassify
+
+    v = values.dropna()
+    k = max(1, min(k, v.nunique()))
+    q = mapclassify.Quantiles(v.to_numpy(float), k=k)
+    return [float(b) for b in q.bins], pd.Series(q.yb, index=v.index)
+
+
+def value_legend(bins: list[float], unit: str, decimals: int, extra: list[tuple[str, str]]) -> str:
+    """The classes in words ("bis 2,8", "über 2,8 bis 4,6" …) with their colours, and extra entries (label,
+    CSS background)."""
+    items, lower = [], None
+    for i, b in enumerate(bins):
+        text = f"bis {de(b, decimals)}" if lower is None else f"über {de(lower, decimals)} bis {de(b, decimals)}"
+        items.append((text, VALUE_COLOURS[i + len(VALUE_COLOURS) - len(bins)]))
+        lower = b
+    items += extra
+    return (f'<div class="evalkit-legend" role="list"><span style="margin-right:1em">{_esc(unit)}:</span>' + "".join(
+        f'<span role="listitem" style="margin-right:1em;white-space:nowrap"><span style="display:inline-block;'
+        f'width:0.9em;height:0.9em;background:{c};border:1px solid #999;margin-right:0.3em;vertical-align:-0.1em">'
+        f"</span>{_esc(label)}</span>" for label, c in items) + "</div>")
 
 
 def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
