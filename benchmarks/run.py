@@ -106,7 +106,7 @@ def bench_build() -> None:
                 "write_cycle_pdf; pr = Project(Path(sys.argv[1])); c = int(sys.argv[2]);"
                 "cy = load_cycles(pr.params, load_catalogue(pr.catalogue_file), read_indicator_table(pr.indicators_csv));"
                 "m = json.loads((pr.reports / str(c) / 'manifest.json').read_text());"
-                "write_cycle_pdf(pr, cy[c], Path(sys.argv[3]), m)"), str(root), str(c), tmp],
+                "write_cycle_pdf(pr, cy[c], pr.reports / str(c), m)"), str(root), str(c)],
                 env=env, check=True, capture_output=True)
             pdf_times.append(time.perf_counter() - t)
         params = root / "params" / "cycle-2024.yaml"
