@@ -20,7 +20,6 @@ from evalkit.fileio import atomic_write_bytes, read_table
 from evalkit.publish import report, svg
 from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, year_label
 
-CLASS_COLOURS, FLAGGED_COLOUR, class_fills = svg.CLASS_COLOURS, svg.FLAGGED_COLOUR, svg.class_fills
 
 
 def s(text) -> str:
@@ -48,8 +47,8 @@ def table(head: list[str], rows: list[list[str]], align: list[str], widths: list
 
 def legend(labels: list[str], extra: str) -> str:
     items = [f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(c)}))) + h(3pt) + {s(label)}"
-             for label, c in zip(labels, CLASS_COLOURS)]
-    items.append(f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(FLAGGED_COLOUR)}))) + h(3pt) + {s(extra)}")
+             for label, c in zip(labels, svg.CLASS_COLOURS)]
+    items.append(f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(svg.FLAGGED_COLOUR)}))) + h(3pt) + {s(extra)}")
     return "#text(size: 8pt)[" + " #h(8pt) ".join(f"#({i})" for i in items) + "]\n"
 
 
@@ -142,7 +141,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     "drei Jahre gepoolt, über die Ortsteile standardisiert, gewichtet und addiert. Die Klassen sind "
                     "Bänder des standardisierten Index. Es ist eine eigene Berechnung, keine amtliche Liste."))
     files["klassen.svg"] = svg.area_map(ctx.geojson, {c: str(n) for c, n in names.items()},
-                                        fills=class_fills(idx, labels), label="Bedarfsklassen")
+                                        fills=svg.class_fills(idx, labels), label="Bedarfsklassen")
     out.append('#figure(image("klassen.svg", width: 70%), caption: '
                + s(f"Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}") + ")\n")
     out.append(legend(labels, "nicht eingestuft (zu kleine Basis)"))

@@ -32,11 +32,18 @@ def class_fills(index: pd.DataFrame, labels: list[str]) -> dict[str, str]:
 
 def class_legend(labels: list[str], flagged: str) -> str:
     """An HTML legend with the class names (a categorical legend, not a colour bar of codes)."""
-    items = [(label, c) for label, c in zip(labels, CLASS_COLOURS)] + [(flagged, FLAGGED_COLOUR)]
-    return ('<div class="evalkit-legend" role="list">' + "".join(
+    return legend([*zip(labels, CLASS_COLOURS), (flagged, FLAGGED_COLOUR)])
+
+
+def legend(items: list[tuple[str, str]], lead: str = "") -> str:
+    """An HTML legend: a swatch (any CSS background) and a label per item, after an optional lead (the unit)."""
+    head = f'<span style="margin-right:1em">{_esc(lead)}:</span>' if lead else ""
+    return (f'<div class="evalkit-legend" role="list">{head}' + "".join(
         f'<span role="listitem" style="margin-right:1em;white-space:nowrap"><span style="display:inline-block;'
         f'width:0.9em;height:0.9em;background:{c};border:1px solid #999;margin-right:0.3em;vertical-align:-0.1em">'
         f"</span>{_esc(label)}</span>" for label, c in items) + "</div>")
+
+
 # Okabe–Ito: distinguishable with colour-vision deficiencies (as the site's matplotlib palette)
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#555555", "#009E73"]
 
@@ -117,11 +124,7 @@ def value_legend(bins: list[float], unit: str, decimals: int, extra: list[tuple[
         text = f"bis {de(b, decimals)}" if lower is None else f"über {de(lower, decimals)} bis {de(b, decimals)}"
         items.append((text, VALUE_COLOURS[i + len(VALUE_COLOURS) - len(bins)]))
         lower = b
-    items += extra
-    return (f'<div class="evalkit-legend" role="list"><span style="margin-right:1em">{_esc(unit)}:</span>' + "".join(
-        f'<span role="listitem" style="margin-right:1em;white-space:nowrap"><span style="display:inline-block;'
-        f'width:0.9em;height:0.9em;background:{c};border:1px solid #999;margin-right:0.3em;vertical-align:-0.1em">'
-        f"</span>{_esc(label)}</span>" for label, c in items) + "</div>")
+    return legend(items + extra, unit)
 
 
 def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
