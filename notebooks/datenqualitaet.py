@@ -21,13 +21,13 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 # %%
 #| echo: false
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from evalkit.cycles.context import load_context, save_table
 from evalkit.fileio import read_table
 from evalkit.indicators.checks import match_rates
 from evalkit.publish import report
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, year_ranges
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, md_table, md, year_ranges
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "datenqualitaet")))
@@ -43,7 +43,7 @@ check = read_table(ctx.project.processed / "share_check.csv")
 # %%
 #| echo: false
 view = report.coverage_summary(ctx, cov)
-display(HTML(html_table(view, caption=f"Jahre mit Daten je Indikator, 2008–{ctx.params.reference_year} "
+display(Markdown(md_table(view, caption=f"Jahre mit Daten je Indikator, 2008–{ctx.params.reference_year} "
                                       "(vollständig: alle 63 Ortsteile)")))
 
 # %% [markdown]
@@ -59,7 +59,7 @@ save_table(ctx, rates.rename(columns={"indicator": "indikator", "published_as": 
            "anteilspruefung.csv")
 view = pd.DataFrame({"Indikator": rates["indicator"].map(ctx.name), "geprüft": rates["checked"],
                      "gleich": rates["matched"], "Übereinstimmung (%)": 100 * rates["rate"]})
-display(HTML(html_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),
+display(Markdown(md_table(view, formats={"geprüft": lambda v: de(v, 0), "gleich": lambda v: de(v, 0),
                                        "Übereinstimmung (%)": lambda v: de(v, 1)},
                         caption="Neu berechnete gegen veröffentlichte Anteile (Ortsteile, alle Jahre)")))
 CLASS_DE = {"truncation edge": "Abschneidekante", "published zero": "veröffentlichte Null", "other": "übrige"}
@@ -78,7 +78,7 @@ other = miss[miss["class"] != "truncation edge"]
 view = pd.DataFrame({"Indikator": other["indicator"].map(ctx.name), "Ortsteil": other["area_name"],
                      "Jahr": other["year"], "neu berechnet": other["recomputed"], "veröffentlicht": other["published"],
                      "Klasse": other["class"].map(lambda c: CLASS_DE.get(c, c))})
-display(HTML(html_table(view, formats={"neu berechnet": lambda v: de(v, 2), "veröffentlicht": lambda v: de(v, 0)},
+display(Markdown(md_table(view, formats={"neu berechnet": lambda v: de(v, 2), "veröffentlicht": lambda v: de(v, 0)},
                         caption="Abweichungen außerhalb der Abschneidekante")))
 
 # %% [markdown]
@@ -101,7 +101,7 @@ by_year["mittlere Abweichung (%)"] = dens.groupby("year")["difference_pct"].appl
 save_table(ctx, by_year.reset_index(), "dichtepruefung.csv")
 view = by_year.reset_index().rename(columns={"year": "Jahr"})
 view.columns = [str(c) for c in view.columns]
-display(HTML(html_table(view, formats={**{c: (lambda v: de(v, 0)) for c in view.columns[1:-1]},
+display(Markdown(md_table(view, formats={**{c: (lambda v: de(v, 0)) for c in view.columns[1:-1]},
                                        "mittlere Abweichung (%)": lambda v: de(v, 1)},
                         caption="Ortsteile je Jahr nach Erklärung der Abweichung; Median der absoluten "
                                 "Abweichung in Prozent")))
@@ -133,7 +133,7 @@ if len(z):
 hidden = report.suppressed_summary(ctx)
 save_table(ctx, hidden, "kleinzahlen.csv")
 if len(hidden):
-    display(HTML(html_table(hidden, numeric={"Jahr", "Ortsteile"},
+    display(Markdown(md_table(hidden, numeric={"Jahr", "Ortsteile"},
                             caption=f"Nicht veröffentlichte Kleinzahlen bis {ctx.params.reference_year}: "
                                     f"{int(hidden['Ortsteile'].sum())} Ortsteilwerte")))
     display(Markdown(ZEICHENERKLAERUNG))

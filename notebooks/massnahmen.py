@@ -21,7 +21,7 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 # %%
 #| echo: false
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from evalkit.acquire import restricted
 from evalkit.analyses import cycle as analyses
@@ -29,7 +29,7 @@ from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
 from evalkit.errors import DisclosureError
 from evalkit.publish import report
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, html_table, md, month_de
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, md, md_table, month_de, synthetic
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "massnahmen")))
@@ -51,13 +51,13 @@ view = reg.assign(Anzahl=reg["count"].map(lambda v: de(v, 0)), Gesamt=reg["total
 view = view.rename(columns={"measure": "Maßnahme", "date": "Stand", "school_type": "Schulart", "note": "Angabe",
                             "source": "Quelle"})[["Maßnahme", "Stand", "Schulart", "Anzahl", "Gesamt", "Angabe",
                                                   "Quelle"]]
-display(HTML(html_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
+display(Markdown(md_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
                         caption="Zahlen zu den Maßnahmen (data/measures/measures.csv)")))
 cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"].map(month_de),
                    "Schulart": cov["school_type"].map(measures.school_type_label),
                    "Anzahl": cov["count"], "laut Quelle": cov["total"], "kommunale Schulen 2023": cov["municipal"],
                    "Abdeckung laut Quelle (%)": cov["share_source"], "Abdeckung Schulliste (%)": cov["share_list"]})
-display(HTML(html_table(cv, formats={c: (lambda v: de(v, 0)) for c in ("Anzahl", "laut Quelle",
+display(Markdown(md_table(cv, formats={c: (lambda v: de(v, 0)) for c in ("Anzahl", "laut Quelle",
                                                                        "kommunale Schulen 2023")}
                         | {c: (lambda v: de(v, 1)) for c in ("Abdeckung laut Quelle (%)",
                                                             "Abdeckung Schulliste (%)")},
@@ -73,16 +73,16 @@ idx = analyses.need_index(ctx, perturbations=0)
 sites = measures.load_sites(ctx.project.restricted)
 sc = analyses.scenario(ctx, idx)
 names = ctx.areas.set_index("ot_code")["ortsteil"]
-text = (f"<p><strong>Szenario, keine tatsächliche Verteilung.</strong> Die Standortliste der Schulsozialarbeit ist "
+text = (f"**Szenario, keine tatsächliche Verteilung.** Die Standortliste der Schulsozialarbeit ist "
         f"nicht öffentlich. Angenommen, die {sc['stated_posts']} von {sc['stated_total']} Stellen an Grundschulen "
         f"(Stand {month_de(sc['stated_date'])}) würden der "
         f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
         f"erhielten die {sc['posts']} ({sc['stated_posts']}/{sc['stated_total']} davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
         f"{len(sc['ortsteile'])} Ortsteile: {', '.join(md(names[c]) for c in sc['ortsteile'])}. Dort leben "
         f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
-        f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).</p>")
+        f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).\n\n")
 sens, pb = sc["sensitivity"], sc["placed_by"]
-text += (f"<p><strong>Wie sicher ist diese Zahl?</strong> Verortet sind {sc['located']} von "
+text += (f"**Wie sicher ist diese Zahl?** Verortet sind {sc['located']} von "
          f"{sc['located'] + len(sc['unplaced'])} kommunalen Grundschulen: {pb.get('Koordinate', 0)} über die "
          f"Koordinate der Schulliste 2023, {pb.get('gleiche Adresse', 0)} über dieselbe Adresse und "
          f"{pb.get('Nachbaradresse', 0)} über eine benachbarte Hausnummer derselben Straße (Schuldatenbank 2017, "
@@ -94,11 +94,11 @@ if sens["skipped"]:
              f"{'jedem' if len(sens['assumed']) == len(sens['skipped']) else 'den ersten ' + str(len(sens['assumed']))}"
              f" davon eine der nicht verorteten Schulen, erreichten die Stellen {len(sens['ortsteile'])} Ortsteile mit "
              f"{de(sens['poor_children_share'], 1)} % der Kinder im SGB-II-Bezug statt "
-             f"{de(sc['poor_children_share'], 1)} %. Die Zahl hängt also an den fehlenden Schulstandorten.</p>")
+             f"{de(sc['poor_children_share'], 1)} %. Die Zahl hängt also an den fehlenden Schulstandorten.")
 else:
-    text += "Kein Ortsteil vor dem zuletzt erreichten wird mangels verorteter Schule übergangen.</p>"
+    text += "Kein Ortsteil vor dem zuletzt erreichten wird mangels verorteter Schule übergangen."
 save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
-display(HTML(f'<div class="evalkit-synthetic">{text}</div>'))
+display(Markdown(synthetic(text)))
 if sites is not None:
     act = measures.actual_allocation(sites, analyses.children_in_poverty(ctx))
     display(Markdown(
@@ -126,7 +126,7 @@ if withheld:
 elif hze is not None:
     save_table(ctx, hze[["cell", "level", "area_code", "published", "year"]], "hze_geschuetzt.csv")
     show = hze[hze.level != "ortsteil"].assign(Ebene=lambda d: d["level"].map(report.LEVEL_DE))
-    display(HTML(html_table(show[["Ebene", "area_code", "published"]].rename(
+    display(Markdown(md_table(show[["Ebene", "area_code", "published"]].rename(
         columns={"area_code": "Gebiet", "published": "Fälle"}), numeric={"Fälle"},
         caption=f"Laufende Hilfen zur Erziehung {int(hze.year.iloc[0])} (· = gesperrt)")))
     display(Markdown(f"Zellen mit 1 bis 2 Fällen sind gesperrt (·), dazu weitere Zellen, bis sich für jede gesperrte "
@@ -146,9 +146,9 @@ else:
     t = protected_table(demo.set_index("ot_code")["hze_faelle"], ctx.areas)
     sbz = t[t.level == "stadtbezirk"].assign(Stadtbezirk=lambda d: d["area_code"].map(
         ctx.areas.drop_duplicates("sbz_code").set_index("sbz_code")["stadtbezirk"]))
-    display(HTML('<div class="evalkit-synthetic">' + html_table(
+    display(Markdown(synthetic(md_table(
         sbz[["Stadtbezirk", "published"]].rename(columns={"published": "Fälle (synthetisch)"}),
         numeric={"Fälle (synthetisch)"}, caption="SYNTHETISCHE Zahlen – Beispiel der Sperrung, keine echten Daten")
-        + f"<p>Gesperrt im synthetischen Beispiel: {int(t.hidden.sum())} von {len(t)} Zellen "
+        + f"\nGesperrt im synthetischen Beispiel: {int(t.hidden.sum())} von {len(t)} Zellen "
           f"({int((t.value.between(1, 2)).sum())} primär): für jede kleine Zahl bleibt aus allen Summen nur ein "
-          f"Bereich von mindestens drei Fällen. {ZEICHENERKLAERUNG}</p></div>"))
+          f"Bereich von mindestens drei Fällen. {ZEICHENERKLAERUNG}")))

@@ -27,7 +27,7 @@ from IPython.display import HTML, Markdown, display
 
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import maps, report, svg
-from evalkit.publish.fmt import de, decimals_for, html_table, md
+from evalkit.publish.fmt import de, decimals_for, md_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "ortsteile")))
@@ -79,7 +79,7 @@ for ind, tab in zip(ctx.params.map_indicators, tables):
         "95-%-Intervall": [("–" if pd.isna(lo) else f"{de(lo)} bis {de(hi)}") for lo, hi in zip(top.lower, top.upper)],
         f"Nenner ({unit_den})": top["denominator"].map(lambda v: de(v, 0)),
     })
-    display(HTML(html_table(view, numeric={"Wert", "95-%-Intervall", f"Nenner ({unit_den})"},
+    display(Markdown(md_table(view, numeric={"Wert", "95-%-Intervall", f"Nenner ({unit_den})"},
                             caption=f"Die zehn Ortsteile mit den {'höchsten' if spec.higher_is_worse is not False else 'niedrigsten'} Werten: {title}")))
     if len(small):
         display(Markdown(f"Nicht in der Rangliste, weil ihr Nenner unter {de(ctx.params.small_denominator, 0)} "

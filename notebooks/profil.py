@@ -23,12 +23,12 @@ area_code = "2"
 # %%
 #| echo: false
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
-from evalkit.publish.fmt import de, de_by_unit, html_table, md, year_label
+from evalkit.publish.fmt import de, de_by_unit, md_table, md, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "profil")))
@@ -48,7 +48,7 @@ view = pd.DataFrame({
     "Veränderung": de_by_unit(prof["change"], prof["unit"], signed=True),
     "Einheit": prof["unit"],
 })
-display(HTML(html_table(view, numeric={name, "Leipzig", "Veränderung"},
+display(Markdown(md_table(view, numeric={name, "Leipzig", "Veränderung"},
                         caption=f"{name} im Vergleich mit Leipzig"
                                 + (f"; Veränderung seit Zyklus {ctx.compare.cycle}" if ctx.compare else ""))))
 if report.suppressed_footnote(prof) or prof["city_suppressed"].any():
@@ -71,5 +71,5 @@ figures.show(fig, caption=f"{ctx.name(ind)}: {name} und Leipzig (Band: 95-%-Konf
 ots = report.profile_ortsteile(ctx, level, area_code)
 view = ots.rename(columns={"ortsteil": "Ortsteil", **{i: ctx.name(i) for i in ctx.params.profile_indicators}})
 view = view.drop(columns="area_code")
-display(HTML(html_table(view, formats={ctx.name(i): de for i in ctx.params.profile_indicators},
+display(Markdown(md_table(view, formats={ctx.name(i): de for i in ctx.params.profile_indicators},
                         caption=f"Ortsteile in {name}")))

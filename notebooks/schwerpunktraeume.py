@@ -28,7 +28,7 @@ from IPython.display import HTML, Markdown, display
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, maps, report, svg
-from evalkit.publish.fmt import band_text, de, html_table, md
+from evalkit.publish.fmt import band_text, de, md_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "schwerpunktraeume")))
@@ -56,7 +56,7 @@ display(Markdown(
     "dem höchsten Index bilden die berechneten Schwerpunkträume."))
 w = pd.DataFrame({"Indikator": [ctx.name(i) for i in pp.weights], "Gewicht": list(pp.weights.values()),
                   "Jahre": [f"{years[i] - pp.window + 1}–{years[i]}" for i in pp.weights]})
-display(HTML(html_table(w, formats={"Gewicht": lambda v: de(v, 2)}, caption="Indikatoren und Gewichte des Index")))
+display(Markdown(md_table(w, formats={"Gewicht": lambda v: de(v, 2)}, caption="Indikatoren und Gewichte des Index")))
 
 # %% [markdown]
 # ## Karte des Bedarfsindex und der Bedarfsklassen
@@ -94,7 +94,7 @@ display(HTML(
 top = idx[idx.top13].sort_values("rank")
 view = pd.DataFrame({"Rang": top["rank"], "Ortsteil": top["area_name"], "Index": top["index"],
                      "Klasse": top["need_class"], "Stabilität (%)": 100 * top["stability"]})
-display(HTML(html_table(view, formats={"Index": lambda v: de(v, 2), "Stabilität (%)": lambda v: de(v, 0)},
+display(Markdown(md_table(view, formats={"Index": lambda v: de(v, 2), "Stabilität (%)": lambda v: de(v, 0)},
                         numeric={"Rang"}, caption=f"Berechnete Schwerpunkträume (Top {k})")))
 st = idx[idx.stability > 0].sort_values("stability", ascending=True)
 import matplotlib.pyplot as plt  # noqa: E402
@@ -112,11 +112,11 @@ figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet
 unc = analyses.rank_uncertainty(ctx)
 save_table(ctx, unc, "rangunsicherheit.csv")
 near = unc[unc["p_top"] > 0]
-display(HTML(html_table(pd.DataFrame({
+display(Markdown(md_table(pd.DataFrame({
     "Rang": near["rank"], "Ortsteil": near["area_name"], f"in den Top {k} (%)": 100 * near["p_top"],
     "Rangbereich (95 %)": [f"{a} bis {b}" if a != b else f"{a}" for a, b in zip(near["rank_lower"], near["rank_upper"])]}),
     formats={f"in den Top {k} (%)": lambda v: de(v, 0)}, numeric={"Rang", "Rangbereich (95 %)"},
-    caption=f"Unsicherheit aus den Daten: 500 Ziehungen der Zählungen (Poisson), Gewichte fest")))
+    caption="Unsicherheit aus den Daten: 500 Ziehungen der Zählungen (Poisson), Gewichte fest")))
 display(Markdown(
     "Kleine Zählungen schwanken auch ohne echte Veränderung. Jede Ziehung ersetzt jede gepoolte Zählung durch eine "
     "zufällige Zahl mit demselben Erwartungswert (Poisson-Verteilung), berechnet Anteile, Standardisierung und "
@@ -128,7 +128,7 @@ wide = wide[wide.any(axis=1)]
 wv = pd.DataFrame({"Ortsteil": wide.index.map(names)})
 for c in wide.columns:
     wv[f"{c} J."] = ["●" if v else "–" for v in wide[c]]
-display(HTML(html_table(wv, caption=f"Platz in den Top {k} bei anderer Glättung (Fenster in Jahren)")))
+display(Markdown(md_table(wv, caption=f"Platz in den Top {k} bei anderer Glättung (Fenster in Jahren)")))
 
 # %% [markdown]
 # ## Abgleich mit der Referenzliste
@@ -139,7 +139,7 @@ ov = overlap.assign(Liste=overlap["list"], Ortsteil=overlap["area_name"],
                     Zuordnung=overlap["area_mapping"],
                     **{"Rang (berechnet)": overlap["rank"]},
                     **{f"in Top {k}": overlap["top13"].map({True: "ja", False: "nein"})})
-display(HTML(html_table(ov[["Liste", "Ortsteil", "Zuordnung", "Rang (berechnet)", f"in Top {k}"]],
+display(Markdown(md_table(ov[["Liste", "Ortsteil", "Zuordnung", "Rang (berechnet)", f"in Top {k}"]],
                         caption="Referenzliste (Quellen in data/reference/schwerpunktraeume.csv)")))
 conf = overlap[overlap["list"] == "IKJHP-Schwerpunktraum"]
 insek = overlap[overlap["list"] == "INSEK-Schwerpunktgebiet"]
@@ -170,7 +170,7 @@ corr = analyses.component_correlations(ctx)
 cv = corr.copy()  # numbered columns: five long names side by side do not fit a page
 cv.columns = [f"({n})" for n in range(1, len(cv.columns) + 1)]
 cv.insert(0, "Bestandteil", [f"({n}) {ctx.name(i)}" for n, i in enumerate(corr.index, start=1)])
-display(HTML(html_table(cv, formats={c: (lambda v: de(v, 2)) for c in cv.columns[1:]},
+display(Markdown(md_table(cv, formats={c: (lambda v: de(v, 2)) for c in cv.columns[1:]},
                         caption="Korrelation der Bestandteile über die eingestuften Ortsteile (Pearson)")))
 sens = analyses.index_sensitivity(ctx)
 save_table(ctx, sens, "bedarfsindex_varianten.csv")
@@ -184,7 +184,7 @@ for key, label in labels.items():
     rows.append({"Variante": label, f"gleiche Top {k}": int((sens["top13"] & sens[f"top13_{key}"].astype(bool)).sum()),
                  "fallen heraus": ", ".join(out) or "–", "kommen hinzu": ", ".join(new) or "–",
                  "größte Rangänderung": int(moved.max()), "mittlere Rangänderung": float(moved.mean())})
-display(HTML(html_table(pd.DataFrame(rows), formats={"mittlere Rangänderung": lambda v: de(v, 1)},
+display(Markdown(md_table(pd.DataFrame(rows), formats={"mittlere Rangänderung": lambda v: de(v, 1)},
                         numeric={f"gleiche Top {k}", "größte Rangänderung"},
                         caption=f"Wie die berechneten Top {k} von den Festlegungen abhängen")))
 display(Markdown(

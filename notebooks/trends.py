@@ -44,7 +44,7 @@ save_table(ctx, glm, "trends_logit.csv")
 display(Markdown(
     f"**Evaluationsgruppe** sind die {len(group)} Ortsteile, die vor dem betrachteten Zeitraum feststanden: "
     f"{md(group['basis'].iloc[0])}: " + ", ".join(map(md, group["area_name"])) + ". Sie ist in jedem Zyklus "
-    f"dieselbe; die Bedarfslage dieses Zyklus steht auf der Seite *Schwerpunkträume*. Die amtliche Liste der "
+    "dieselbe; die Bedarfslage dieses Zyklus steht auf der Seite *Schwerpunkträume*. Die amtliche Liste der "
     "Schwerpunkträume ist nicht öffentlich."))
 
 # %% [markdown]

@@ -20,12 +20,12 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 
 # %%
 #| echo: false
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
-from evalkit.publish.fmt import de, de_by_unit, html_table, year_label
+from evalkit.publish.fmt import de, de_by_unit, md_table, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "uebersicht")))
@@ -55,7 +55,7 @@ view = kf.assign(
 for section, members in report.by_goal(ctx, kf["indicator"]):
     part = view[kf["indicator"].isin(members)]
     display(Markdown(f"### {section}"))
-    display(HTML(html_table(part[["Kennzahl", "Rolle", "Datenstand", "Wert", "Intervall", "Vergleich", "Änderung"]],
+    display(Markdown(md_table(part[["Kennzahl", "Rolle", "Datenstand", "Wert", "Intervall", "Vergleich", "Änderung"]],
                             numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
                             caption=f"{section}: Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"
                                     + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))

@@ -337,5 +337,6 @@ def test_evaluation_tables_per_cycle(built_project):
     tr_nb = (built_project / "reports/2022/trends.ipynb").read_text(encoding="utf-8")
     assert "Permutations-p" in tr_nb and "nicht sicher von Drift" in tr_nb and "verursacht" in tr_nb
     nb = (built_project / "reports/2022/massnahmen.ipynb").read_text(encoding="utf-8")
-    assert "evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
+    assert ".callout-warning .evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
+    assert "<table" not in nb and "<div" not in nb  # Quarto-native Markdown: one source for site and print
     assert "SYNTHETISCHE Zahlen" in nb

@@ -147,3 +147,28 @@ for page in args[1:-1] if not args[1].startswith("/") else []:
     css.write_text(css.read_text() + "\n/* changed */\n")
     site_mod.build_site(project, log=lambda *_: None)
     assert argv()[-1][1].startswith("/")  # the stylesheet changed: every page renders again
+
+
+def test_markdown_table_is_escaped_aligned_and_captioned():
+    """Notebooks emit tables as Markdown (one source for site and print): numbers right, missing values as –,
+    data-derived text inert, the caption attached; the site's renderer reads it as one table."""
+    import pandas as pd
+    from smalldocs.markdown import render
+
+    from evalkit.publish.fmt import de, md_table, synthetic
+
+    df = pd.DataFrame({"Ortsteil": ["A|B", "<b>C</b> *x*"], "Wert": [1234.5, float("nan")]})
+    text = md_table(df, formats={"Wert": de}, caption="Werte 2024")
+    lines = text.splitlines()
+    assert lines[0] == "| Ortsteil | Wert |"
+    assert lines[1] == "|:" + "-" * 11 + "|" + "-" * 6 + ":|"  # dashes follow the longest text; numbers right
+    assert lines[2] == "| A\\|B | 1.234,5 |"
+    assert lines[3] == "| &lt;b&gt;C&lt;/b&gt; \\*x\\* | – |"
+    assert lines[-1] == ": Werte 2024"
+    html = render(text, {})
+    assert html.count("<table") == 1 and html.count("<tr") == 3 and "<caption>Werte 2024</caption>" in html
+    assert "<b>" not in html and "<em>" not in html and "A|B" in html and "*x*" in html
+    assert 'style="text-align: right"' in html.replace("text-align:right", "text-align: right")
+    box = render(synthetic("Annahme: **alle** Stellen nach Bedarf."), {})
+    assert "evalkit-synthetic" in box and "callout-warning" in box
+    assert "Szenario / synthetisch – keine amtlichen Daten" in box and "<strong>alle</strong>" in box

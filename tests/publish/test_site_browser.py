@@ -107,7 +107,7 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
     assert re.search(r"\d+,\d", body), "German decimal comma expected"
     page.goto(f"{server}/reports/2024/uebersicht.html")
     fits = page.eval_on_selector_all(
-        ".evalkit-table-wrap", "ws => ws.map(w => w.querySelector('table').scrollWidth <= w.clientWidth + 1)")
+        "main table", "ts => ts.map(t => t.scrollWidth <= t.parentElement.clientWidth + 1)")
     assert fits and fits[0], "the key-figure table is cut off at the page's edge"
     page.goto(f"{server}/reports/2022/provenienz.html")
     body = page.inner_text("body")
@@ -119,12 +119,14 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
 
 
 def test_scenario_boxes_are_visibly_labelled(built_project, server, browser):
-    """Every synthetic or scenario element carries the visible label, drawn by the site's stylesheet."""
+    """Every synthetic or scenario element is a callout whose visible title says so (text, not a stylesheet's
+    decoration, so that print shows it too), drawn with the dashed scenario border."""
     page = browser.new_page()
     page.goto(f"{server}/reports/2022/massnahmen.html")
-    labels = page.eval_on_selector_all(
-        ".evalkit-synthetic", "els => els.map(e => getComputedStyle(e, '::before').content)")
-    assert labels and all("SZENARIO / SYNTHETISCH" in x for x in labels), labels
+    labels = page.eval_on_selector_all(".evalkit-synthetic", "els => els.map(e => e.innerText)")
+    assert len(labels) == 2 and all(x.startswith("Szenario / synthetisch – keine amtlichen Daten") for x in labels), labels
+    borders = page.eval_on_selector_all(".evalkit-synthetic", "els => els.map(e => getComputedStyle(e).borderTopStyle)")
+    assert borders == ["dashed", "dashed"], borders
     table_text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
     assert "Förderschule" in table_text and "Foerderschule" not in table_text  # ids stay ASCII, the site says it in German
     boxes = page.locator(".evalkit-synthetic")
@@ -180,3 +182,21 @@ def test_cycle_page_links_its_pdf_and_reviewer_files(built_project, server, brow
     head = body[3:].decode("utf-8").splitlines()[0]
     assert head.startswith("Indikator;Einheit;Ebene;Gebietscode;Gebiet;Jahr;Zähler;Nenner;Wert")
     assert re.search(r";\d+,\d{4};", body.decode("utf-8-sig")), "decimal comma in the Excel CSV"
+
+
+def test_every_cycle_table_is_readable_at_phone_and_desktop_width(built_project, server, browser):
+    """The notebooks' Markdown tables on every kind of cycle page: none wider than its column, and no number cut
+    off inside its cell (a clipped interval reads as a different number), at 390 and 1366 px."""
+    pages = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen",
+             "profile/planungsraum-Gruenau", "ortsteil/62"]
+    for width in (390, 1366):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for rel in pages:
+            page.goto(f"{server}/reports/2024/{rel}.html")
+            assert page.locator("main table").count() > 0 or rel == "trends", rel
+            too_wide = page.eval_on_selector_all(
+                "main table", "ts => ts.filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length")
+            clipped = page.eval_on_selector_all(
+                "main table td[style*='right']",
+                "cs => cs.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)")
+            assert too_wide == 0 and not clipped, (rel, width, too_wide, clipped[:5])

@@ -1,4 +1,4 @@
-"""German number format for the site (1.234,5) and small HTML helpers for tables."""
+"""German number format for the site (1.234,5) and the Markdown that notebooks emit: tables, callouts, escaping."""
 
 from __future__ import annotations
 
@@ -64,29 +64,41 @@ def year_label(y) -> int | str:
     return "–" if pd.isna(y) else int(y)
 
 
-def html_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
-               numeric: set | None = None) -> str:
-    """A plain, accessible HTML table with German-formatted numbers (right-aligned)."""
+def md_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
+             numeric: set | None = None) -> str:
+    """A Markdown pipe table with German-formatted numbers, right-aligned: one source that Quarto (and smalldocs)
+    render as an HTML table on the site and as a Typst table in print. Every cell and heading is escaped (`md`),
+    so data-derived text stays text. The dashes under each heading follow its column's longest text, which Pandoc
+    uses for the relative column widths when the table wraps."""
     formats = formats or {}
     numeric = numeric or set(formats)
-    head = "".join(f'<th scope="col"{" class=num" if c in numeric else ""}>{html.escape(str(c))}</th>'
-                   for c in df.columns)
-    rows = []
-    for _, r in df.iterrows():
-        cells = []
-        for c in df.columns:
-            v = r[c]
-            text = formats[c](v) if c in formats else ("–" if pd.isna(v) else str(v))
-            cls = ' class="num"' if c in numeric else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    # wide tables scroll inside their column instead of being cut off at the page's edge
-    return (f'<div class="evalkit-table-wrap"><table class="table table-sm evalkit-table">{cap}<thead><tr>{head}'
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+    def cell(c, v) -> str:
+        text = formats[c](v) if c in formats else ("–" if v is None or (not isinstance(v, str) and pd.isna(v))
+                                                   else str(v))
+        return " ".join(str(text).split())
+
+    heads = [str(c) for c in df.columns]
+    body = [[cell(c, v) for c, v in zip(df.columns, row)] for row in df.itertuples(index=False, name=None)]
+    width = [min(30, max([3, len(h)] + [len(r[i]) for r in body])) for i, h in enumerate(heads)]
+    rule = ["-" * (w - 1) + ":" if c in numeric else ":" + "-" * (w - 1) for c, w in zip(df.columns, width)]
+    lines = ["| " + " | ".join(map(md, heads)) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(map(md, r)) + " |" for r in body]
+    if caption:
+        lines += ["", f": {md(caption)}"]
+    return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]{}#|!~"})
+SYNTHETIC_LABEL = "Szenario / synthetisch – keine amtlichen Daten"
+
+
+def synthetic(body: str) -> str:
+    """A scenario or synthetic example as a Quarto callout with its label as the title, so that it reads as such in
+    every format (site and print), not only where a stylesheet draws the label."""
+    return f'::: {{.callout-warning .evalkit-synthetic title="{SYNTHETIC_LABEL}"}}\n{body.strip()}\n:::\n'
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]{}#|!~$^@"})
 
 
 def md(text) -> str:
