@@ -36,3 +36,102 @@ def test_report_per_cycle_opens_with_its_sections(built_project):
         assert f"bericht-{c}.pdf" in listed
         assert f"](bericht-{c}.pdf)" in (cdir / "index.qmd").read_text(encoding="utf-8")
         assert (built_project / "_site/reports" / c / f"bericht-{c}.pdf").read_bytes() == pdf
+        assert json.loads((cdir / "manifest.json").read_text())["report_pdf"] == {
+            "file": f"bericht-{c}.pdf", "typeset_by": "pandoc+typst"}
+
+
+def _source(built_project, cycle="2024"):
+    from evalkit.cycles.context import load_context
+    from evalkit.publish import report_pdf
+
+    cdir = built_project / "reports" / cycle
+    ctx = load_context(built_project, int(cycle), cdir / "tabellen")
+    files: dict[str, str] = {}
+    text = report_pdf.source(ctx, files, json.loads((cdir / "manifest.json").read_text()))
+    return text, files
+
+
+def test_report_source_is_quarto_markdown_for_either_route(built_project):
+    """One source for both routes: Quarto Markdown with a Typst format in its front matter, Markdown tables and
+    figures, raw Typst only in fenced `{=typst}` blocks, and no HTML."""
+    import yaml
+
+    text, files = _source(built_project)
+    assert text.startswith("---\n")
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert "typst" in front["format"] and front["papersize"] == "a4" and front["lang"] == "de-DE"
+    body = text.split("---\n", 2)[2]
+    assert "<table" not in body and "<div" not in body
+    assert "\n# Zusammenfassung\n" in body and "\n# Provenienz\n" in body
+    assert re.search(r"^\| Rang \| Ortsteil \| Index \|", body, re.M), "the top list as a Markdown table"
+    assert "](klassen.svg){width=70%}" in body and set(files) >= {"klassen.svg", "trend-kinder_sgb2_quote.svg"}
+    outside = re.sub(r"```\{=typst\}\n.*?\n```", "", body, flags=re.S)
+    assert not re.search(r"^#(?!\s)", outside, re.M), "Typst markup outside the raw Typst blocks"
+
+
+def test_data_derived_text_cannot_become_typst_markup(tmp_path):
+    """A hostile name goes through Pandoc as text: the PDF shows it literally and its markup has no effect."""
+    from datetime import datetime, timezone
+
+    from pypdf import PdfReader
+
+    from evalkit.publish.fmt import md
+    from evalkit.publish.report_pdf import typeset
+
+    name = '#set page(width: 3cm) *fett* $x$ <b>'
+    text = f"---\nlang: de-DE\n---\n\n# Abschnitt\n\nOrtsteil {md(name)} ende\n"
+    done = typeset(text, {}, datetime(2024, 1, 1, tzinfo=timezone.utc), tmp_path / "x.pdf", route="pandoc")
+    page = PdfReader(io.BytesIO(done.pdf)).pages[0]
+    assert "#set page(width: 3cm) *fett* $x$ <b>" in re.sub(r"\s+", " ", page.extract_text())
+    assert float(page.mediabox.width) > 500  # the page kept its width
+
+
+def test_pdf_route_needs_no_tool_on_path(built_project, tmp_path, monkeypatch):
+    """Without Quarto, Pandoc or Typst on PATH the PDF is still made: Pandoc comes with pypandoc-binary and Typst
+    with the typst package, both installed by pip from pyproject.toml."""
+    from datetime import datetime, timezone
+
+    from pypdf import PdfReader
+
+    from evalkit.publish.report_pdf import typeset
+
+    text, files = _source(built_project)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    done = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    assert done.route == "pandoc+typst" and len(PdfReader(io.BytesIO(done.pdf)).pages) >= 8
+    again = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    assert again.pdf == done.pdf  # same source and date, same bytes
+
+
+def test_quarto_on_path_typesets_the_same_source(built_project, tmp_path, monkeypatch):
+    """With Quarto on PATH the report goes through Quarto's own PDF route. A stand-in `quarto` records its command
+    line and the files beside the source, and answers with a PDF; the real Quarto is not installed here."""
+    import os
+    import sys
+
+    from evalkit.publish.report_pdf import typeset
+
+    text, files = _source(built_project)
+    record = tmp_path / "call.json"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text(f"""#!{sys.executable}
+import json, os, pathlib, sys
+here = pathlib.Path.cwd()
+json.dump({{"argv": sys.argv[1:], "files": sorted(p.name for p in here.iterdir()),
+           "source": (here / "bericht.qmd").read_text(), "epoch": os.environ.get("SOURCE_DATE_EPOCH")}},
+          open({str(record)!r}, "w"))
+(here / "bericht.pdf").write_bytes(b"%PDF-1.7 stand-in")
+""")
+    (bin_dir / "quarto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    from datetime import datetime, timezone
+
+    done = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    call = json.loads(record.read_text())
+    assert done.route == "quarto" and done.pdf == b"%PDF-1.7 stand-in"
+    assert call["argv"] == ["render", "bericht.qmd", "--to", "typst", "--output", "bericht.pdf"]
+    assert call["source"] == text and set(files) <= set(call["files"])
+    assert call["epoch"] == str(int(datetime(2024, 11, 1, tzinfo=timezone.utc).timestamp()))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.acquire.fetch import read_manifest
 from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
@@ -132,13 +133,11 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
         "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    write_cycle_pdf(project, p, cdir, manifest)
+    manifest["report_pdf"] = {"file": f"bericht-{p.cycle}.pdf", "typeset_by": write_cycle_pdf(project, p, cdir, manifest)}
     manifest["outputs"] = outputs(cdir)
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
-    raw_manifest = json.loads((project.raw / "MANIFEST.json").read_text(encoding="utf-8")) \
-        if (project.raw / "MANIFEST.json").is_file() else None
-    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir, raw_manifest))
+    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir, read_manifest(project.raw)))
 
 
 def _title(nb_path: Path) -> str:
@@ -243,9 +242,8 @@ def write_site_pages(project: Project, catalogue: Catalogue) -> None:
         if (cdir / "manifest.json").is_file():
             stands.append(json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))["generated_at"])
     atomic_write_text(project.reports / "_downloads.md", "\n".join(lines or ["Noch keine Downloads."]) + "\n")
-    raw = project.raw / "MANIFEST.json"
-    fetched = max((f.get("retrieved_at", "") for f in json.loads(raw.read_text(encoding="utf-8"))["files"]),
-                  default="") if raw.is_file() else ""
+    raw = read_manifest(project.raw)
+    fetched = max((f.get("retrieved_at", "") for f in raw["files"]), default="") if raw else ""
     atomic_write_text(project.reports / "_stand.md", stand_text(max(stands, default=""), fetched) + "\n")
 
 

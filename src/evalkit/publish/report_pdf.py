@@ -1,55 +1,63 @@
-"""The cycle's report for the Jugendhilfeausschuss as PDF, typeset with Typst (the engine Quarto itself uses for
-`format: typst`; PyPI `typst` ships the compiler, no TeX needed).
+"""The cycle's report for the Jugendhilfeausschuss as PDF, written once as Quarto Markdown and typeset with Typst:
+by Quarto's own `format: typst` when Quarto is on PATH, else by Pandoc and the Typst compiler from PyPI (the
+same two tools Quarto runs), so that both routes read one source.
 
 Assembled after a cycle's notebooks have run, from the tables they saved (reports/<cycle>/tabellen/, which passed
 disclosure control) and the indicator table: cover, contents, summary, key figures, priority areas with a map,
-trends with their reading aids, measures, data quality, sources and licences, provenance. Text goes into the
-Typst source only as string literals, so that no data-derived string can become markup.
+trends with their reading aids, measures, data quality, sources and licences, provenance. Data-derived text is
+escaped Markdown (`md`), or a Typst string literal in the few raw Typst blocks (cover, legend), so it cannot
+become markup.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from evalkit import tools
 from evalkit.cycles.context import Context
+from evalkit.errors import SiteError
 from evalkit.fileio import atomic_write_bytes, read_table
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, year_label
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, md, md_table, year_label
 
 
 
 def s(text) -> str:
-    """A Typst string literal: data-derived text can never turn into markup."""
+    """A Typst string literal for the raw Typst blocks (cover, legend): data-derived text never turns into markup."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
+def typst_block(*lines: str) -> str:
+    """Raw Typst in the Markdown source: passed through unchanged by Pandoc and by Quarto's `format: typst`."""
+    return "```{=typst}\n" + "\n".join(lines) + "\n```\n"
+
+
 def para(text) -> str:
-    return f"#par({s(text)})\n"
+    return f"{text}\n"
 
 
 def heading(text, level: int = 1) -> str:
-    return f"#heading(level: {level}, {s(text)})\n"
+    return f"{'#' * level} {md(text)}\n"
 
 
-def table(head: list[str], rows: list[list[str]], align: list[str], widths: list[str] | None = None,
-          size: str = "8.5pt") -> str:
-    cols = widths or ["auto"] * len(head)
-    cells = ", ".join(f"[#strong({s(h)})]" for h in head)
-    body = ", ".join(s(c) for r in rows for c in r)
-    return (f"#text(size: {size})[#table(columns: ({', '.join(cols)},), align: ({', '.join(align)},), "
-            f"stroke: (x, y) => if y == 0 {{ (bottom: 0.7pt) }} else {{ (bottom: 0.2pt + luma(200)) }}, "
-            f"table.header({cells}), {body})]\n")
+def table(head: list[str], rows: list[list[str]], align: list[str], caption: str | None = None) -> str:
+    """A Markdown table from already formatted cells ('right' columns are numbers)."""
+    df = pd.DataFrame(rows, columns=head)
+    return md_table(df, numeric={h for h, a in zip(head, align) if a == "right"}, caption=caption)
 
 
 def legend(labels: list[str], extra: str) -> str:
     items = [f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(c)}))) + h(3pt) + {s(label)}"
              for label, c in zip(labels, svg.CLASS_COLOURS)]
     items.append(f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(svg.FLAGGED_COLOUR)}))) + h(3pt) + {s(extra)}")
-    return "#text(size: 8pt)[" + " #h(8pt) ".join(f"#({i})" for i in items) + "]\n"
+    return typst_block("#align(center, text(size: 8pt)[" + " #h(8pt) ".join(f"#({i})" for i in items) + "])")
 
 
 def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
@@ -72,26 +80,37 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     labels = [b.label for b in bands]
     names = ctx.areas.set_index("ot_code")["ortsteil"]
 
-    out = ['#set document(title: ' + s(f"Evaluation der IKJHP Leipzig – Zyklus {p.cycle}") + ', author: "evalkit")',
-           '#set text(lang: "de", region: "de", hyphenate: true, size: 10pt)',
-           '#set page(paper: "a4", margin: (x: 2.2cm, y: 2.4cm), numbering: "1", number-align: center)',
-           '#set par(justify: true)', '#set heading(numbering: "1.1")',
-           '#show heading.where(level: 1): it => { pagebreak(weak: true); it }', ""]
-    # cover
-    out += ['#page(numbering: none)[', '#v(3cm)',
-            f'#text(size: 24pt, weight: "bold", {s("Evaluation der Integrierten Kinder- und Jugendhilfeplanung Leipzig")})',
-            '#v(0.6cm)', f'#text(size: 16pt, {s(f"Evaluationszyklus {p.cycle} · Bezugsjahr {p.reference_year}")})',
-            '#v(0.3cm)', f'#text(size: 12pt, {s(p.description)})', '#v(1.5cm)',
-            f'#text(size: 11pt, {s(f"Stand: {stand_de}")})', '#v(0.3cm)',
-            f'#text(size: 11pt, {s("Erstellt vom Evaluationsteam der HTWK Leipzig mit evalkit für den Jugendhilfeausschuss")})',
-            '#v(1fr)',
-            '#rect(width: 100%, inset: 10pt, stroke: 0.8pt)[' + para(
-                "Eigene Berechnungen aus öffentlichen Daten der Stadt Leipzig, Amt für Statistik und Wahlen "
-                "(Datenlizenz Deutschland – Namensnennung 2.0), und von OpenStreetMap (© OpenStreetMap-Mitwirkende, "
-                "ODbL). Dieser Bericht ist keine Veröffentlichung der Stadt Leipzig und gibt nicht deren Auffassung "
-                "wieder. Die amtliche Liste der Schwerpunkträume ist nicht öffentlich; berechnete Schwerpunkträume "
-                "ersetzen sie nicht.").strip() + ']', ']', ""]
-    out += ['#outline(title: "Inhalt", depth: 2)', ""]
+    title = "Evaluation der Integrierten Kinder- und Jugendhilfeplanung Leipzig"
+    out = ["---", f"pagetitle: {json.dumps(f'{title} – Zyklus {p.cycle}', ensure_ascii=False)}",
+           "lang: de-DE", "papersize: a4", "fontsize: 10pt", "margin:", "  x: 2.2cm", "  y: 2.4cm",
+           'section-numbering: "1.1"', 'page-numbering: "1"', "number-sections: true", "toc: false",
+           "format:", "  typst:", "    keep-typ: false", "---", ""]
+    # page set-up, then the cover and the contents: raw Typst, the same for Pandoc's and Quarto's template
+    out.append(typst_block(
+        f"#set document(title: {s(f'{title} – Zyklus {p.cycle}')}, author: \"evalkit\")",
+        '#set page(paper: "a4", margin: (x: 2.2cm, y: 2.4cm), numbering: "1", number-align: center)',
+        '#set text(lang: "de", region: "de", hyphenate: true, size: 10pt)',
+        "#set par(justify: true)", '#set heading(numbering: "1.1")',
+        "#show heading.where(level: 1): it => { pagebreak(weak: true); it }",
+        "#show figure: set block(breakable: true)",
+        "#show table: set text(size: 8.5pt)", "#show table.cell.where(y: 0): strong",
+        "#show figure.where(kind: table): set figure.caption(position: top)",
+        "#set table(inset: (x: 4pt, y: 3pt), stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } "
+        "else { (bottom: 0.2pt + luma(200)) })",
+        "#page(numbering: none)[", "#v(3cm)",
+        f'#text(size: 24pt, weight: "bold", hyphenate: false, {s(title)})',
+        "#v(0.6cm)", f"#text(size: 16pt, {s(f'Evaluationszyklus {p.cycle} · Bezugsjahr {p.reference_year}')})",
+        "#v(0.3cm)", f"#text(size: 12pt, {s(p.description)})", "#v(1.5cm)",
+        f"#text(size: 11pt, {s(f'Stand: {stand_de}')})", "#v(0.3cm)",
+        f"#text(size: 11pt, {s('Erstellt vom Evaluationsteam der HTWK Leipzig mit evalkit für den Jugendhilfeausschuss')})",
+        "#v(1fr)",
+        "#rect(width: 100%, inset: 10pt, stroke: 0.8pt)[#par(" + s(
+            "Eigene Berechnungen aus öffentlichen Daten der Stadt Leipzig, Amt für Statistik und Wahlen "
+            "(Datenlizenz Deutschland – Namensnennung 2.0), und von OpenStreetMap (© OpenStreetMap-Mitwirkende, "
+            "ODbL). Dieser Bericht ist keine Veröffentlichung der Stadt Leipzig und gibt nicht deren Auffassung "
+            "wieder. Die amtliche Liste der Schwerpunkträume ist nicht öffentlich; berechnete Schwerpunkträume "
+            "ersetzen sie nicht.") + ")]", "]",
+        '#outline(title: "Inhalt", depth: 2)'))
 
     # summary
     top = idx[idx["top13"]].sort_values("rank")
@@ -101,10 +120,10 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     + " Alle Werte sind aus Zählungen je Ortsteil neu berechnet; größere Gebiete entstehen durch "
                     "Summieren von Zählern und Nennern. Die Daten der Stadt reichen je nach Thema bis 2022, 2023 "
                     "oder 2024; jede Tabelle nennt das Jahr."))
-    out.append(para(f"Den höchsten berechneten Bedarf haben in diesem Zyklus: "
-                    + ", ".join(top["area_name"].head(5)) + f" (die {len(top)} Ortsteile mit dem höchsten Index "
+    out.append(para("Den höchsten berechneten Bedarf haben in diesem Zyklus: "
+                    + ", ".join(map(md, top["area_name"].head(5))) + f" (die {len(top)} Ortsteile mit dem höchsten Index "
                     "stehen in Abschnitt 3). Verglichen wird die Entwicklung aber mit einer vor dem Plan "
-                    f"festgelegten Evaluationsgruppe aus {len(group)} Ortsteilen: " + ", ".join(group["area_name"])
+                    f"festgelegten Evaluationsgruppe aus {len(group)} Ortsteilen: " + ", ".join(map(md, group["area_name"]))
                     + "."))
     main = its[(its["indicator"] == "kinder_sgb2_quote")]
     if len(main):
@@ -129,10 +148,10 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
         out.append(heading(section, 2))
         out.append(table(["Kennzahl (Einheit)", "Datenstand", "Wert", "95-%-Intervall",
                           f"Veränderung seit {p.compare_with}" if p.compare_with else "Veränderung"], rows,
-                         ["left", "right", "right", "right", "right"], ["1fr", "auto", "auto", "auto", "auto"]))
+                         ["left", "right", "right", "right", "right"]))
     foot = report.suppressed_footnote(kf.rename(columns={}))
     if foot:
-        out.append(para(foot.replace("\\*", "*")))
+        out.append(para(foot))
 
     # priority areas
     out.append(heading("Bedarfslage und Schwerpunkträume"))
@@ -142,8 +161,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     "Bänder des standardisierten Index. Es ist eine eigene Berechnung, keine amtliche Liste."))
     files["klassen.svg"] = svg.area_map(ctx.geojson, {c: str(n) for c, n in names.items()},
                                         fills=svg.class_fills(idx, labels), label="Bedarfsklassen")
-    out.append('#figure(image("klassen.svg", width: 70%), caption: '
-               + s(f"Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}") + ")\n")
+    out.append(f"![Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}](klassen.svg){{width=70%}}\n")
     out.append(legend(labels, "nicht eingestuft (zu kleine Basis)"))
     u = unc.set_index("area_code") if unc is not None else None
     rows = []
@@ -153,7 +171,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
             f"{int(u.loc[r.area_code, 'rank_lower'])} bis {int(u.loc[r.area_code, 'rank_upper'])}"
         rows.append([str(int(r.rank)), str(r.area_name), de(r.index, 2), str(r.need_class), p_top, span])
     out.append(table(["Rang", "Ortsteil", "Index", "Klasse", f"in Top {p.priority.top_k}", "Rangbereich"], rows,
-                     ["right", "left", "right", "left", "right", "right"], ["auto", "1fr", "auto", "auto", "auto", "auto"]))
+                     ["right", "left", "right", "left", "right", "right"]))
     out.append(para(f"„in Top {p.priority.top_k}“ und „Rangbereich“: Anteil und 95-%-Bereich in 500 Ziehungen der "
                     "Zählungen (Poisson) – wie sicher die Zuordnung angesichts kleiner Zahlen ist. "
                     f"Nicht eingestuft: {int((idx['need_class'] == FLAGGED).sum())} Ortsteile mit zu kleiner Basis."))
@@ -177,9 +195,8 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                   for g, lab in (("evaluationsgruppe", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet"))}
         files[f"trend-{ind}.svg"] = svg.line_chart(series, spec.name, spec.unit, 1)
         out.append(heading(spec.name, 2))
-        out.append(f'#figure(image("trend-{ind}.svg", width: 85%), caption: '
-                   + s(f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet, {ctx.params.evaluation.first_year}"
-                       f"–{until}") + ")\n")
+        out.append(f"![{md(spec.name)}: Evaluationsgruppe und übriges Stadtgebiet, "
+                   f"{ctx.params.evaluation.first_year}–{until}](trend-{ind}.svg){{width=85%}}\n")
         post = list(range(ctx.params.evaluation.plan_start, until + 1))
         out.append(para(its_reading_aid(spec.name, rows_i, post, ctx.params.evaluation.plan_start, alt_labels)))
 
@@ -203,8 +220,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     "solche Jahre an den Daten und verwendet diese Nullen nie als 0. " + ZEICHENERKLAERUNG))
     if len(hidden):
         rows = [[str(r["Reihe"]), str(r["Jahr"]), str(r["Wert"]), str(r["Ortsteile"])] for _, r in hidden.iterrows()]
-        out.append(table(["Reihe", "Jahr", "Wert", "Ortsteile"], rows, ["left", "right", "right", "right"],
-                         ["1fr", "auto", "auto", "auto"]))
+        out.append(table(["Reihe", "Jahr", "Wert", "Ortsteile"], rows, ["left", "right", "right", "right"]))
     out.append(para("Weitere Prüfungen (Abgleich mit den veröffentlichten Anteilen, Einwohnerdichte, Stadtsummen) "
                     "stehen auf der Seite „Datenqualität“ des Zyklus."))
 
@@ -216,41 +232,71 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                  "LeipzigData: Planungsräume 2012, Schulliste 2023, Horte 2018 – CC0.",
                  "Sächsische Schuldatenbank 2017 (aufbereitet von jedeschule.de) – MIT.",
                  "Kindertagesstätten: © OpenStreetMap-Mitwirkende – Open Database License (ODbL) 1.0."):
-        out.append(f"- #{s(line)}\n")
+        out.append(f"- {line}")
+    out.append("")
     out.append(heading("Provenienz"))
     code = (manifest or {}).get("code", {})
     git = code.get("git", {})
-    out.append(para(f"Parameter: {(manifest or {}).get('params_file', '–')}. Git-Commit: {git.get('commit') or 'unbekannt'}"
+    out.append(para(f"Parameter: {md((manifest or {}).get('params_file', '–'))}. Git-Commit: {md(git.get('commit') or 'unbekannt')}"
                     + (" (mit nicht eingecheckten Änderungen)" if git.get("dirty") else "") + ". Prüfsummen (SHA-256, "
                     "gekürzt; vollständig auf der Provenienzseite und in manifest.json):"))
     rows = [[k, v[:16] + "…"] for k, v in sorted((manifest or {}).get("inputs", {}).items())
             if k.startswith("data/raw/") or k == "data/processed/indicators.csv"]
-    out.append(table(["Datei", "SHA-256"], rows, ["left", "left"], ["1fr", "auto"], size="7.5pt"))
+    out.append(table(["Datei", "SHA-256 (Anfang)"], rows, ["left", "left"]))
     out.append(para(f"Nachrechnen: evalkit verify --cycle {p.cycle} führt den Zyklus erneut aus und vergleicht jede "
                     "Tabelle Byte für Byte."))
     return "\n".join(out)
 
 
-def build_pdf(ctx: Context, manifest: dict | None, target: Path) -> Path:
-    """Typeset the report into `target` (written atomically); the same inputs give the same PDF (fixed date)."""
-    import typst
+@dataclass
+class Typeset:
+    pdf: bytes
+    route: str  # "quarto" or "pandoc+typst": which one ran, recorded in the manifest
 
-    files: dict[str, str] = {}
-    text = source(ctx, files, manifest)
-    stamp = (manifest or {}).get("generated_at")
-    when = datetime.fromisoformat(stamp) if stamp else datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+def typeset(text: str, files: dict[str, str], when: datetime, file: Path, route: str = "auto") -> Typeset:
+    """The Markdown report as PDF. With Quarto on PATH, Quarto's own PDF route (`quarto render --to typst`);
+    otherwise Pandoc (PyPI `pypandoc-binary`) writes Typst and the Typst compiler (PyPI `typst`) typesets it.
+    Both read the same source; the date is fixed, so the same inputs give the same PDF."""
+    quarto = shutil.which("quarto") if route in ("auto", "quarto") else None
+    if route == "quarto" and not quarto:
+        raise SiteError("quarto is not on PATH", file=file, expected="Quarto installed, or the pandoc+typst route")
     with tempfile.TemporaryDirectory(prefix="evalkit-pdf-") as tmp:
         root = Path(tmp)
         for name, content in files.items():
             (root / name).write_text(content, encoding="utf-8")
-        (root / "bericht.typ").write_text(text, encoding="utf-8")
+        (root / "bericht.qmd").write_text(text, encoding="utf-8")
+        epoch = {"SOURCE_DATE_EPOCH": str(int(when.timestamp()))}
+        if quarto:
+            tools.run([quarto, "render", "bericht.qmd", "--to", "typst", "--output", "bericht.pdf"], cwd=root,
+                      env=epoch, error=SiteError, file=file, expected="a report Quarto can typeset", name="quarto")
+            return Typeset((root / "bericht.pdf").read_bytes(), "quarto")
+        import pypandoc
+        import typst
+
+        # a bare template: page, type and cover come from the source's own Typst block, as under Quarto
+        (root / "bare.typst").write_text("$for(header-includes)$\n$header-includes$\n$endfor$\n$body$\n",
+                                         encoding="utf-8")
+        tools.run([pypandoc.get_pandoc_path(), "bericht.qmd", "--from", "markdown", "--to", "typst", "--standalone",
+                   "--template", "bare.typst", "--output", "bericht.typ"], cwd=root, env=epoch, error=SiteError, file=file,
+                  expected="a report Pandoc can convert", name="pandoc")
         pdf = typst.compile(str(root / "bericht.typ"), root=str(root), timestamp=int(when.timestamp()))
-    atomic_write_bytes(target, pdf)
-    return target
+        return Typeset(pdf, "pandoc+typst")
 
 
-def write_cycle_pdf(project, p, cdir: Path, manifest: dict | None = None) -> Path:
-    """reports/<cycle>/bericht-<cycle>.pdf from the staged cycle's tables."""
+def build_pdf(ctx: Context, manifest: dict | None, target: Path) -> str:
+    """Typeset the report into `target` (written atomically); returns the route that ran."""
+    files: dict[str, str] = {}
+    text = source(ctx, files, manifest)
+    stamp = (manifest or {}).get("generated_at")
+    when = datetime.fromisoformat(stamp) if stamp else datetime(2020, 1, 1, tzinfo=timezone.utc)
+    done = typeset(text, files, when, target)
+    atomic_write_bytes(target, done.pdf)
+    return done.route
+
+
+def write_cycle_pdf(project, p, cdir: Path, manifest: dict | None = None) -> str:
+    """reports/<cycle>/bericht-<cycle>.pdf from the staged cycle's tables; returns the route that typeset it."""
     from evalkit.cycles.context import load_context
 
     ctx = load_context(project.root, p.cycle, cdir / "tabellen")

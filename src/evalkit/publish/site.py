@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from evalkit import tools
 from evalkit.errors import SiteError
 from evalkit.fileio import atomic_write_text, swap_dir
 from evalkit.paths import Project
@@ -99,10 +99,8 @@ def render(staging: Path, renderer: str, only: list[str] | None = None) -> None:
         cmd = ["quarto", "render", *only, "--no-execute"] if only else ["quarto", "render", str(staging), "--no-execute"]
     else:
         cmd = [sys.executable, "-m", "smalldocs.cli", "render", str(staging), "--quiet"]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=staging if only else None)
-    if r.returncode != 0:
-        raise SiteError(f"{renderer} failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-2000:]}",
-                        file=staging / "_quarto.yml", expected="a site that renders")
+    tools.run(cmd, error=SiteError, file=staging / "_quarto.yml", expected="a site that renders",
+              cwd=staging if only else None, name=renderer)
 
 
 def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResult:
