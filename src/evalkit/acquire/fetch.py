@@ -129,10 +129,16 @@ def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=pri
 
 
 def load_manifest(raw_dir: Path) -> dict:
+    manifest = read_manifest(raw_dir)
+    if manifest is None:
+        raise FetchError("no manifest of fetched data", file=raw_dir / MANIFEST, expected="run `evalkit fetch` first")
+    return manifest
+
+
+def read_manifest(raw_dir: Path) -> dict | None:
+    """The manifest of fetched data, or None before the first fetch (pages then say so instead of failing)."""
     path = raw_dir / MANIFEST
-    if not path.is_file():
-        raise FetchError("no manifest of fetched data", file=path, expected="run `evalkit fetch` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def verify_raw(raw_dir: Path) -> list[str]:

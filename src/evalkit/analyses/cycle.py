@@ -15,13 +15,21 @@ TREND_INDICATORS = ["kinder_sgb2_quote", "sgb2_quote", "alleinerziehende_bg_ante
                     "arbeitslose_u25"]
 
 
+def _index(ctx: Context, pp, years: dict[str, int], weights: dict[str, float] | None = None,
+           window: int | None = None, perturbations: int = 0, smoothing: str | None = None) -> pd.DataFrame:
+    """The need index with a cycle's settings `pp` (PriorityParams) for `years`; a keyword overrides one setting
+    for a sensitivity run. Directions come from the catalogue, class bands from the IKJHP method."""
+    weights = weights or pp.weights
+    return priority.need_index(
+        ctx.indicators, years, weights, window=window or pp.window, how=pp.normalise, top=pp.top_k,
+        min_denominator=pp.min_denominator, perturbations=perturbations, concentration=pp.concentration,
+        seed=pp.seed, higher_is_worse={i: ctx.catalogue.get(i).higher_is_worse for i in weights},
+        bands=ikjhp_method(ctx).classes, smoothing=smoothing or pp.smoothing)
+
+
 def _variant(ctx: Context, weights: dict[str, float]) -> pd.DataFrame:
-    """The need index with other components (years and directions from the catalogue, the rest from params)."""
-    pp = ctx.params.priority
-    years = {i: ctx.year(i) for i in weights}
-    directions = {i: ctx.catalogue.get(i).higher_is_worse for i in weights}
-    return priority.need_index(ctx.indicators, years, weights, pp.window, pp.normalise, pp.top_k, pp.min_denominator,
-                               0, pp.concentration, pp.seed, directions, ikjhp_method(ctx).classes, pp.smoothing)
+    """The need index with other components (their latest years), the rest from the cycle's params."""
+    return _index(ctx, ctx.params.priority, {i: ctx.year(i) for i in weights}, weights)
 
 
 def component_correlations(ctx: Context) -> pd.DataFrame:
@@ -51,10 +59,8 @@ def need_index(ctx: Context, perturbations: int | None = None, smoothing: str | 
                weights: dict[str, float] | None = None) -> pd.DataFrame:
     """The cycle's need index; `smoothing` and `weights` override the params for a sensitivity run."""
     pp = ctx.params.priority
-    return priority.need_index(
-        ctx.indicators, index_years(ctx), weights or pp.weights, pp.window, pp.normalise, pp.top_k,
-        pp.min_denominator, pp.perturbations if perturbations is None else perturbations, pp.concentration, pp.seed,
-        _directions(ctx), ikjhp_method(ctx).classes, smoothing or pp.smoothing)
+    return _index(ctx, pp, index_years(ctx), weights,
+                  perturbations=pp.perturbations if perturbations is None else perturbations, smoothing=smoothing)
 
 
 def rank_uncertainty(ctx: Context, draws: int = 500) -> pd.DataFrame:
@@ -96,9 +102,7 @@ def evaluation_group(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     base = group_cycle(ctx)
     pp = base.priority
     years = {i: effective_year(ctx.indicators, i, base.reference_year) for i in pp.weights}
-    idx = priority.need_index(ctx.indicators, years, pp.weights, pp.window, pp.normalise, pp.top_k,
-                              pp.min_denominator, 0, pp.concentration, pp.seed, _directions(ctx),
-                              ikjhp_method(ctx).classes, pp.smoothing)
+    idx = _index(ctx, pp, years)
     group = idx[idx["top13"]].sort_values("area_code")
     basis = (f"Top {pp.top_k} des berechneten Bedarfsindex im Zyklus {base.cycle} (Bezugsjahr "
              f"{base.reference_year}, {pp.window}-Jahres-Fenster)")
@@ -116,8 +120,7 @@ def sensitivity_groups(ctx: Context) -> dict[str, tuple[set, str]]:
     ref = reference(ctx)
     pp = ctx.params.priority
     years = {i: effective_year(ctx.indicators, i, ctx.params.evaluation.plan_start - 1) for i in pp.weights}
-    idx = priority.need_index(ctx.indicators, years, pp.weights, 3, pp.normalise, pp.top_k, pp.min_denominator, 0,
-                              pp.concentration, pp.seed, _directions(ctx), ikjhp_method(ctx).classes, pp.smoothing)
+    idx = _index(ctx, pp, years, window=3)
     groups = {
         "referenzliste": (set(ref.loc[ref["list"] == "IKJHP-Schwerpunktraum", "area_code"]),
                           "öffentlich bestätigte IKJHP-Schwerpunkträume der Referenzliste"),
@@ -233,10 +236,7 @@ def index_history(ctx: Context) -> pd.DataFrame:
         p = load_cycle(files[c], ctx.catalogue, years, files.keys())
         pp = p.priority
         ys = {i: effective_year(ctx.indicators, i, p.reference_year) for i in pp.weights}
-        idx = priority.need_index(ctx.indicators, ys, pp.weights, pp.window, pp.normalise, pp.top_k,
-                                  pp.min_denominator, 0, pp.concentration, pp.seed,
-                                  {i: ctx.catalogue.get(i).higher_is_worse for i in pp.weights},
-                                  ikjhp_method(ctx).classes, pp.smoothing)
+        idx = _index(ctx, pp, ys)
         frames.append(idx[["area_code", "rank", "need_class", "top13"]].assign(cycle=c))
     return pd.concat(frames, ignore_index=True)
 
