@@ -82,3 +82,19 @@ def test_scenario_says_how_much_unplaced_schools_move_it():
     assert sens["ortsteile"] == ["01", "02"] and sens["poor_children_share"] == pytest.approx(60.0)
     none = measures.scenario_sensitivity(schools, index, 2, kids, unplaced=0)
     assert none["assumed"] == [] and none["poor_children_share"] == pytest.approx(30.0)
+
+
+def test_a_facility_list_without_a_needed_column_is_named(mirror, tmp_path):
+    """A school list whose export lost a column fails with the file and the missing column, not a KeyError in a
+    notebook; an unreadable file is named too."""
+    f = mirror / "facilities"
+    broken = tmp_path / "schulen_2023.csv"
+    pd.read_csv(f / "schulen_2023.csv", dtype=str).drop(columns=["hausnr"]).to_csv(broken, index=False)
+    with pytest.raises(DataError) as e:
+        measures.address_points(f / "schulen_schuldatenbank_2017.csv", broken)
+    assert str(broken) in str(e.value) and "no column hausnr" in str(e.value) and "header" in str(e.value)
+    assert "street_slug, hausnr, ot_nr_point_in_polygon" in str(e.value)
+    empty = tmp_path / "leer.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match="cannot read the school list"):
+        measures.school_counts(empty)

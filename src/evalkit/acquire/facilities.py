@@ -15,6 +15,21 @@ from evalkit.errors import DataError
 KITA_YEAR = 2023
 
 
+def read_list(path: Path, columns: list[str], what: str) -> pd.DataFrame:
+    """A facility list (CSV, every value as text) with the columns evalkit reads: a file that cannot be read or
+    lacks a column is named with what was expected, before any page is written from it."""
+    expected = f"a CSV file with the columns {', '.join(columns)}"
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"cannot read the {what}: {e}", file=path, expected=expected) from e
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"the {what} has no column {', '.join(missing)}", file=path, record="header (line 1)",
+                        expected=expected)
+    return df
+
+
 def kita_points(kitas_json: Path) -> pd.DataFrame:
     """Every Kita of the Overpass export with its point (ways and relations carry a `center`): id, name,
     street, housenumber, lon, lat."""

@@ -244,15 +244,15 @@ def index_history(ctx: Context) -> pd.DataFrame:
 def facilities(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Schools (all types and operators), Horte and Kitas with their Ortsteil, for the Ortsteil pages: schools
     and Horte placed by their point or address (measures.place), Kitas by their point."""
-    from evalkit.acquire.facilities import in_ortsteile, kita_points
+    from evalkit.acquire.facilities import in_ortsteile, kita_points, read_list
 
     raw = ctx.project.raw / "facilities"
     kitas_json, geo = raw / "kitas_osm_2024-07.json", ctx.project.raw / "geo" / "ortsteile.geojson"
     kita_addr = measures.kita_addresses(kitas_json, geo)
     points = measures.address_points(raw / "schulen_schuldatenbank_2017.csv", school_file(ctx), kita_addr)
-    s = pd.read_csv(school_file(ctx), dtype=str)
-    schools = measures.place(s[["name", "types", "street_slug", "hausnr", "ot_nr_point_in_polygon"]], points)
-    h = pd.read_csv(raw / "horte_2018.csv", dtype=str)
-    horte = measures.place(h[["name", "street_slug", "hausnr"]], points)
+    school_cols, hort_cols = ["name", "types", "street_slug", "hausnr", "ot_nr_point_in_polygon"], \
+        ["name", "street_slug", "hausnr"]
+    schools = measures.place(read_list(school_file(ctx), school_cols, "school list")[school_cols], points)
+    horte = measures.place(read_list(raw / "horte_2018.csv", hort_cols, "Hort list")[hort_cols], points)
     kitas = in_ortsteile(kita_points(kitas_json), geo)[["ot_code", "name"]]
     return schools, horte, kitas.sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from evalkit.acquire.facilities import in_ortsteile, kita_points
+from evalkit.acquire.facilities import in_ortsteile, kita_points, read_list
 from evalkit.validation import validate_frame
 
 SCHOOL_TYPES = ["Grundschule", "Oberschule", "Gymnasium", "Foerderschule", "Berufsschule"]
@@ -43,7 +43,7 @@ def load_measures(path: Path) -> pd.DataFrame:
 
 def school_counts(schulen_csv: Path) -> pd.DataFrame:
     """Schools per type in the city's list: all, municipal (no FreierTraeger), municipal with a known Ortsteil."""
-    s = pd.read_csv(schulen_csv, dtype=str)
+    s = read_list(schulen_csv, ["types", "ot_nr_point_in_polygon"], "school list")
     free = s["types"].str.contains("FreierTraeger", na=False)
     rows = []
     for t in SCHOOL_TYPES:
@@ -79,12 +79,12 @@ def address_points(schulen_2017: Path, schulen_csv: Path | None = None, kitas=No
     """Addresses with a known Ortsteil: street key, house number, ot_code, source. The mirror has no street
     gazetteer; these are the points it has: the 2017 school database, the 2023 list's located schools of every
     type, and (optionally) the OpenStreetMap Kitas with an address (a DataFrame street, nr, ot_code)."""
-    d = pd.read_csv(schulen_2017, dtype=str)
+    d = read_list(schulen_2017, ["address", "ot_nr_point_in_polygon"], "school database 2017")
     parts = d["address"].str.extract(r"^(?P<street>.*?)\s+(?P<nr>\d+)[^\s]*\s+\d{5}\s")
     frames = [pd.DataFrame({"street": parts["street"].map(street_key), "nr": parts["nr"].map(_house_number),
                             "ot_code": d["ot_nr_point_in_polygon"].str.zfill(2), "source": "Schuldatenbank 2017"})]
     if schulen_csv is not None:
-        s = pd.read_csv(schulen_csv, dtype=str)
+        s = read_list(schulen_csv, ["street_slug", "hausnr", "ot_nr_point_in_polygon"], "school list")
         frames.append(pd.DataFrame({"street": s["street_slug"].map(street_key), "nr": s["hausnr"].map(_house_number),
                                     "ot_code": s["ot_nr_point_in_polygon"].str.zfill(2), "source": "Schulliste 2023"}))
     if kitas is not None:
@@ -94,7 +94,7 @@ def address_points(schulen_2017: Path, schulen_csv: Path | None = None, kitas=No
 
 
 def municipal_schools(schulen_csv: Path, school_type: str = "Grundschule") -> pd.DataFrame:
-    s = pd.read_csv(schulen_csv, dtype=str)
+    s = read_list(schulen_csv, ["types"], "school list")
     m = s["types"].str.contains(school_type, na=False) & ~s["types"].str.contains("FreierTraeger", na=False)
     return s[m].reset_index(drop=True)
 
