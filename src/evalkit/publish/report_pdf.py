@@ -284,13 +284,14 @@ def typeset(text: str, files: dict[str, str], when: datetime, file: Path, route:
         return Typeset(pdf, "pandoc+typst")
 
 
-def build_pdf(ctx: Context, manifest: dict | None, target: Path) -> str:
-    """Typeset the report into `target` (written atomically); returns the route that ran."""
+def build_pdf(ctx: Context, manifest: dict | None, target: Path, shown: Path | None = None) -> str:
+    """Typeset the report into `target` (written atomically); returns the route that ran. Errors name `shown`
+    (the published path) rather than the staged one."""
     files: dict[str, str] = {}
     text = source(ctx, files, manifest)
     stamp = (manifest or {}).get("generated_at")
     when = datetime.fromisoformat(stamp) if stamp else datetime(2020, 1, 1, tzinfo=timezone.utc)
-    done = typeset(text, files, when, target)
+    done = typeset(text, files, when, shown or target)
     atomic_write_bytes(target, done.pdf)
     return done.route
 
@@ -300,7 +301,8 @@ def write_cycle_pdf(project, p, cdir: Path, manifest: dict | None = None) -> str
     from evalkit.cycles.context import load_context
 
     ctx = load_context(project.root, p.cycle, cdir / "tabellen")
-    return build_pdf(ctx, manifest, cdir / f"bericht-{p.cycle}.pdf")
+    name = f"bericht-{p.cycle}.pdf"
+    return build_pdf(ctx, manifest, cdir / name, project.reports / str(p.cycle) / name)
 
 
 def pdf_info(pdf: bytes) -> dict:
