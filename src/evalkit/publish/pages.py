@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.acquire.fetch import read_manifest
 from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
@@ -137,6 +136,8 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
     manifest["outputs"] = outputs(cdir)
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
+    from evalkit.acquire.fetch import read_manifest  # requests, which fetch needs, only when pages are written
+
     atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir, read_manifest(project.raw)))
 
 
@@ -242,6 +243,8 @@ def write_site_pages(project: Project, catalogue: Catalogue) -> None:
         if (cdir / "manifest.json").is_file():
             stands.append(json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))["generated_at"])
     atomic_write_text(project.reports / "_downloads.md", "\n".join(lines or ["Noch keine Downloads."]) + "\n")
+    from evalkit.acquire.fetch import read_manifest
+
     raw = read_manifest(project.raw)
     fetched = max((f.get("retrieved_at", "") for f in raw["files"]), default="") if raw else ""
     atomic_write_text(project.reports / "_stand.md", stand_text(max(stands, default=""), fetched) + "\n")
