@@ -59,17 +59,12 @@ w = pd.DataFrame({"Indikator": [ctx.name(i) for i in pp.weights], "Gewicht": lis
 display(Markdown(md_table(w, formats={"Gewicht": lambda v: de(v, 2)}, caption="Indikatoren und Gewichte des Index")))
 
 # %% [markdown]
-# ## Karte des Bedarfsindex und der Bedarfsklassen
+# ## Karte der Bedarfsklassen
 
 # %%
 #| echo: false
+# one classed map: a continuous colour ramp of the index would suggest a precision its small bases lack
 names = ctx.areas.set_index("ot_code")["ortsteil"]
-vals = idx.rename(columns={"index": "value"})
-flag = idx.set_index("area_code")["need_class"].eq(analyses.priority.FLAGGED)
-fig = maps.choropleth(ctx.geojson, vals, f"Bedarfsindex {ctx.params.cycle}", "Index (Standardabweichungen)", flag,
-                      cmap="cividis", decimals=2)
-figures.show(fig, caption=f"Bedarfsindex je Ortsteil, Zyklus {ctx.params.cycle} (schraffiert: nicht eingestuft).",
-             alt=maps.alt_text(vals, names, f"Bedarfsindex {ctx.params.cycle}", "Indexpunkte", 2), credit=maps.CREDIT)
 bands = sorted(analyses.ikjhp_method(ctx).classes, key=lambda b: -(b.lower if b.lower is not None else -1e9))
 classes = [b.label for b in bands] + [analyses.priority.FLAGGED]
 counts = idx["need_class"].value_counts()

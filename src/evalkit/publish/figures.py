@@ -16,7 +16,6 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from evalkit.publish.fmt import de  # noqa: E402
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]  # Okabe-Ito
-SEQUENTIAL = "viridis"
 CREDIT = "Quelle: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); eigene Berechnungen."
 
 plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "axes.prop_cycle":

@@ -1,42 +1,14 @@
-"""Choropleth maps of the 63 Ortsteile (geopandas + the city's GeoJSON)."""
+"""Words for the maps of the 63 Ortsteile (the maps themselves are inline SVG, `publish.svg`): the credit line and
+an alt text that names the lowest and highest Ortsteil."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from evalkit.publish.figures import SEQUENTIAL, german_formatter
 from evalkit.publish.fmt import de
 
 CREDIT = ("Geometrie und Daten: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); "
           "eigene Berechnungen.")
-
-
-@lru_cache(maxsize=4)
-def ortsteile(geojson: str):
-    import geopandas as gpd
-
-    gdf = gpd.read_file(geojson).to_crs(25833)  # ETRS89 / UTM 33N: the city's own, area-true projection
-    return gdf.rename(columns={"OT": "area_code", "Name": "geo_name"})[["area_code", "geo_name", "geometry"]]
-
-
-def choropleth(geojson: Path, values: pd.DataFrame, title: str, unit: str, uncertain: pd.Series | None = None,
-               cmap: str = SEQUENTIAL, decimals: int = 1):
-    """values: area_code, value. Ortsteile flagged in `uncertain` are hatched; those without data are grey."""
-    gdf = ortsteile(str(geojson)).merge(values[["area_code", "value"]], on="area_code", how="left")
-    fig, ax = plt.subplots(figsize=(6.2, 5.6))
-    gdf.plot(ax=ax, column="value", cmap=cmap, legend=True, edgecolor="white", linewidth=0.4,
-             missing_kwds={"color": "#dddddd", "label": "keine Daten"},
-             legend_kwds={"label": unit, "shrink": 0.7, "format": german_formatter(decimals)})
-    if uncertain is not None and uncertain.any():
-        flagged = gdf[gdf["area_code"].isin(uncertain[uncertain].index)]
-        flagged.plot(ax=ax, facecolor="none", edgecolor="black", hatch="///", linewidth=0.6)
-    ax.set_axis_off()
-    ax.set_title(title)
-    return fig
 
 
 def alt_text(values: pd.DataFrame, names: pd.Series, title: str, unit: str, decimals: int = 1) -> str:
