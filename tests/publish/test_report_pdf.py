@@ -32,6 +32,8 @@ def test_report_per_cycle_opens_with_its_sections(built_project):
         assert "keine Veröffentlichung der Stadt Leipzig" in re.sub(r"\s+", " ", text)
         assert re.search(r"\b\d{3}\.\d{3}\b", text), "German thousands separator (e.g. 632.560)"
         assert re.search(r"\b\d+,\d\b", text) and not re.search(r"\b\d+\.\d %", text), "decimal comma"
+        assert not re.search(r"\b20\d\d-(0[1-9]|1[0-2])\b", text), "dates in words, not ISO"
+        assert f"evalkit verify --cycle {c}" in text  # a command, not typographic dashes
         listed = {o["path"] for o in json.loads((cdir / "manifest.json").read_text())["outputs"]}
         assert f"bericht-{c}.pdf" in listed
         assert f"](bericht-{c}.pdf)" in (cdir / "index.qmd").read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ from evalkit.cycles.context import Context
 from evalkit.errors import SiteError
 from evalkit.fileio import atomic_write_bytes, read_table
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, md, md_table, year_label
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, md, md_table, month_de, year_label
 
 
 
@@ -206,7 +206,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     "sind in ihrer Zahl öffentlich belegt, ihre Standorte nicht. Die Tabelle stellt die genannten "
                     "Zahlen den Schulen der städtischen Schulliste gegenüber."))
     if measures is not None and len(measures):
-        rows = [[str(r["measure"]), str(r["date"]), str(r["school_type"]), de(r["count"], 0),
+        rows = [[str(r["measure"]), month_de(r["date"]), str(r["school_type"]), de(r["count"], 0),
                  de(r["total"], 0), de(r["share_source"], 1)] for _, r in measures.iterrows()]
         out.append(table(["Maßnahme", "Stand", "Schulart", "Anzahl", "von", "Anteil (%)"], rows,
                          ["left", "left", "left", "right", "right", "right"]))
@@ -243,7 +243,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     rows = [[k, v[:16] + "…"] for k, v in sorted((manifest or {}).get("inputs", {}).items())
             if k.startswith("data/raw/") or k == "data/processed/indicators.csv"]
     out.append(table(["Datei", "SHA-256 (Anfang)"], rows, ["left", "left"]))
-    out.append(para(f"Nachrechnen: evalkit verify --cycle {p.cycle} führt den Zyklus erneut aus und vergleicht jede "
+    out.append(para(f"Nachrechnen: `evalkit verify --cycle {p.cycle}` führt den Zyklus erneut aus und vergleicht jede "
                     "Tabelle Byte für Byte."))
     return "\n".join(out)
 
