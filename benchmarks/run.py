@@ -96,19 +96,20 @@ def bench_build() -> None:
         profiles = {line.split()[1]: float(line.split()[-2]) for line in out.splitlines()
                     if line.startswith("notebook-total") and "/ortsteilprofile" in line}
         pages = sum(1 for _ in (root / "_site").rglob("ortsteil/*.html"))
-        pdf_times = []
+        pdf_times, routes = [], set()
         for c in sorted(int(d.name) for d in (root / "reports").iterdir() if d.name.isdigit()):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", (
+            r = subprocess.run([sys.executable, "-c", (
                 "import json,sys; from pathlib import Path; from evalkit.paths import Project;"
                 "from evalkit.cycles.params import load_cycles; from evalkit.indicators.catalogue import load_catalogue;"
                 "from evalkit.indicators.engine import read_indicator_table; from evalkit.publish.report_pdf import "
                 "write_cycle_pdf; pr = Project(Path(sys.argv[1])); c = int(sys.argv[2]);"
                 "cy = load_cycles(pr.params, load_catalogue(pr.catalogue_file), read_indicator_table(pr.indicators_csv));"
                 "m = json.loads((pr.reports / str(c) / 'manifest.json').read_text());"
-                "write_cycle_pdf(pr, cy[c], pr.reports / str(c), m)"), str(root), str(c)],
-                env=env, check=True, capture_output=True)
+                "print(write_cycle_pdf(pr, cy[c], pr.reports / str(c), m))"), str(root), str(c)],
+                env=env, check=True, capture_output=True, text=True)
             pdf_times.append(time.perf_counter() - t)
+            routes.add(r.stdout.strip().splitlines()[-1])
         params = root / "params" / "cycle-2024.yaml"
         params.write_text(params.read_text(encoding="utf-8").replace("small_denominator: 50", "small_denominator: 60"),
                           encoding="utf-8")
@@ -123,8 +124,8 @@ def bench_build() -> None:
         print(f"warm run --all (nothing changed): {t_warm:.2f} s; warm full build: {t_warm_build:.1f} s")
         print(f"Ortsteil pages: {pages} rendered; their notebook per cycle: "
               + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(profiles.items())))
-        print(f"PDF report per cycle (each in a new process, imports included): "
-              + ", ".join(f"{t:.1f} s" for t in pdf_times))
+        print(f"PDF report per cycle (each in a new process, imports included; typeset by "
+              f"{', '.join(sorted(routes))}): " + ", ".join(f"{t:.1f} s" for t in pdf_times))
         print(f"params of cycle 2024 changed: run --all {t_changed:.1f} s; {executed.strip()}")
         print(f"run --all --force: audited warm kernels {t_run:.1f} s (the cold run above), fresh kernel per "
               f"notebook {t_fresh:.1f} s")
