@@ -224,11 +224,16 @@ def test_verify_passes_untouched_and_fails_on_tampering(built_copy):
     text = page.read_text(encoding="utf-8")
     assert "624.676" in text
     page.write_text(text.replace("624.676", "724.676"), encoding="utf-8")
+    # a PDF from another cycle passed off as this one's, its hash written into the manifest: only typesetting the
+    # report again from a fresh run finds it
+    pdf = built_copy / "reports/2022/bericht-2022.pdf"
+    pdf.write_bytes((built_copy / "reports/2020/bericht-2020.pdf").read_bytes())
     mpath = built_copy / "reports/2022/manifest.json"
     manifest = json.loads(mpath.read_text(encoding="utf-8"))
     for o in manifest["outputs"]:
-        if o["path"] == "uebersicht.ipynb":
-            o["sha256"], o["size"] = sha256_file(page), page.stat().st_size
+        if o["path"] in ("uebersicht.ipynb", "bericht-2022.pdf"):
+            f = built_copy / "reports/2022" / o["path"]
+            o["sha256"], o["size"] = sha256_file(f), f.stat().st_size
     mpath.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     r = cli(built_copy, "verify", "--cycle", "2022")
     assert r.returncode == 1 and "does NOT reproduce" in r.stdout
@@ -237,6 +242,8 @@ def test_verify_passes_untouched_and_fails_on_tampering(built_copy):
     assert "result reports/2022/tabellen/kennzahlen.csv differs from a fresh run" in r.stdout
     assert "output uebersicht.ipynb was changed" not in r.stdout  # its hash matches the edited manifest …
     assert "page uebersicht.ipynb: the outputs of cell" in r.stdout  # … but not what a fresh run shows
+    assert "output bericht-2022.pdf was changed" not in r.stdout
+    assert "report bericht-2022.pdf differs from the report typeset from a fresh run" in r.stdout
 
 
 def test_tampering_is_found_without_re_execution(built_copy):
@@ -340,3 +347,19 @@ def test_evaluation_tables_per_cycle(built_project):
     assert ".callout-warning .evalkit-synthetic" in nb and "Szenario, keine tatsächliche Verteilung" in nb
     assert "<table" not in nb and "<div" not in nb  # Quarto-native Markdown: one source for site and print
     assert "SYNTHETISCHE Zahlen" in nb
+
+
+def test_verify_typesets_the_report_again(built_copy, tmp_path):
+    """The PDF follows from the tables: typeset again from them with the recorded manifest it is byte-identical,
+    and a report that says something else (another cycle's, its hash put into the manifest) is found."""
+    from evalkit.execution.verify import compare_report_pdf
+
+    cdir = built_copy / "reports/2022"
+    manifest = json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["report_pdf"]["typeset_by"] == "pandoc+typst"
+    (tmp_path / "a").mkdir()
+    assert compare_report_pdf(cdir, built_copy, 2022, manifest, tmp_path / "a") == []
+    (cdir / "bericht-2022.pdf").write_bytes((built_copy / "reports/2020/bericht-2020.pdf").read_bytes())
+    (tmp_path / "b").mkdir()
+    assert compare_report_pdf(cdir, built_copy, 2022, manifest, tmp_path / "b") == [
+        "report bericht-2022.pdf differs from the report typeset from a fresh run"]

@@ -94,7 +94,30 @@ def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) ->
             elif mine[rel].read_bytes() != theirs[rel].read_bytes():
                 problems.append(f"result {rel} differs from a fresh run")
         problems += compare_pages(cdir, fresh / "reports" / str(cycle))
+        problems += compare_report_pdf(cdir, fresh, cycle, manifest, Path(tmp))
     return problems
+
+
+def compare_report_pdf(cdir: Path, fresh: Path, cycle: int, manifest: dict, tmp: Path) -> list[str]:
+    """The committee's PDF typeset again from the fresh run's tables with the recorded manifest (its date, commit
+    and hashes) by the recorded route: byte for byte the published one, or the PDF says something the data do
+    not."""
+    from evalkit.cycles.context import load_context
+    from evalkit.errors import EvalkitError
+    from evalkit.publish.report_pdf import build_pdf
+
+    name = f"bericht-{cycle}.pdf"
+    if not (cdir / name).is_file():
+        return []  # a listed PDF that is missing is already reported by compare_outputs
+    route = manifest.get("report_pdf", {}).get("typeset_by", "pandoc+typst")
+    ctx = load_context(fresh, cycle, fresh / "reports" / str(cycle) / "tabellen")
+    try:
+        build_pdf(ctx, manifest, tmp / name, cdir / name, route="quarto" if route == "quarto" else "pandoc")
+    except EvalkitError as e:
+        return [f"report {name} could not be typeset again ({route}): {e.message}"]
+    if (tmp / name).read_bytes() != (cdir / name).read_bytes():
+        return [f"report {name} differs from the report typeset from a fresh run"]
+    return []
 
 
 # what a reader sees of a cell; execution counts, timings and widget state are not the page

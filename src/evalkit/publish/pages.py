@@ -212,7 +212,8 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         f"evalkit verify --cycle {p.cycle}   # Zyklus neu ausführen und vergleichen", "```", "",
         "`evalkit verify` prüft, dass jede Ergebnisdatei noch ihre Prüfsumme hat, dass die Eingaben unverändert "
         "sind, und führt den Zyklus in einem leeren Ordner erneut aus: Tabellen, Downloads und Ortsteilseiten "
-        "müssen Byte für Byte, die Ausgaben jedes Notebooks inhaltlich gleich sein.", "",
+        "müssen Byte für Byte, die Ausgaben jedes Notebooks inhaltlich gleich sein; der Bericht (PDF) wird aus "
+        "den neu berechneten Tabellen erneut gesetzt und muss Byte für Byte gleich sein.", "",
         "## Code", "",
         f"- Git-Commit: `{git.get('commit') or 'unbekannt'}`"
         + (" – das Arbeitsverzeichnis hatte nicht eingecheckte Änderungen (dirty): der Commit allein "

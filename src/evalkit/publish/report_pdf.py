@@ -243,8 +243,8 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     rows = [[k, v[:16] + "…"] for k, v in sorted((manifest or {}).get("inputs", {}).items())
             if k.startswith("data/raw/") or k == "data/processed/indicators.csv"]
     out.append(table(["Datei", "SHA-256 (Anfang)"], rows, ["left", "left"]))
-    out.append(para(f"Nachrechnen: `evalkit verify --cycle {p.cycle}` führt den Zyklus erneut aus und vergleicht jede "
-                    "Tabelle Byte für Byte."))
+    out.append(para(f"Nachrechnen: `evalkit verify --cycle {p.cycle}` führt den Zyklus erneut aus, vergleicht jede "
+                    "Tabelle Byte für Byte und setzt diesen Bericht aus den neu berechneten Tabellen erneut."))
     return "\n".join(out)
 
 
@@ -257,7 +257,8 @@ class Typeset:
 def typeset(text: str, files: dict[str, str], when: datetime, file: Path, route: str = "auto") -> Typeset:
     """The Markdown report as PDF. With Quarto on PATH, Quarto's own PDF route (`quarto render --to typst`);
     otherwise Pandoc (PyPI `pypandoc-binary`) writes Typst and the Typst compiler (PyPI `typst`) typesets it.
-    Both read the same source; the date is fixed, so the same inputs give the same PDF."""
+    Both read the same source; the date is fixed, so the same inputs give the same PDF. `route`: "auto" (Quarto
+    when on PATH), "quarto" or "pandoc" (verify typesets again by the route the manifest records)."""
     quarto = shutil.which("quarto") if route in ("auto", "quarto") else None
     if route == "quarto" and not quarto:
         raise SiteError("quarto is not on PATH", file=file, expected="Quarto installed, or the pandoc+typst route")
@@ -284,14 +285,15 @@ def typeset(text: str, files: dict[str, str], when: datetime, file: Path, route:
         return Typeset(pdf, "pandoc+typst")
 
 
-def build_pdf(ctx: Context, manifest: dict | None, target: Path, shown: Path | None = None) -> str:
+def build_pdf(ctx: Context, manifest: dict | None, target: Path, shown: Path | None = None,
+              route: str = "auto") -> str:
     """Typeset the report into `target` (written atomically); returns the route that ran. Errors name `shown`
-    (the published path) rather than the staged one."""
+    (the published path) rather than the staged one; `route` as in `typeset`."""
     files: dict[str, str] = {}
     text = source(ctx, files, manifest)
     stamp = (manifest or {}).get("generated_at")
     when = datetime.fromisoformat(stamp) if stamp else datetime(2020, 1, 1, tzinfo=timezone.utc)
-    done = typeset(text, files, when, shown or target)
+    done = typeset(text, files, when, shown or target, route)
     atomic_write_bytes(target, done.pdf)
     return done.route
 
