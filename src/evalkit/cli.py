@@ -91,7 +91,8 @@ def cmd_verify(args) -> int:
         for p in problems:
             print(f"  - {p}")
         return 1
-    print(f"evalkit verify: cycle {args.cycle} reproduces: every result table and manifest hash matches")
+    print(f"evalkit verify: cycle {args.cycle} reproduces: every result table, page, manifest hash and the PDF "
+          "report match")
     return 0
 
 
