@@ -181,6 +181,10 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     out.append(para("Je Kennzahl ein Modell über alle Jahre und Ortsteile: Niveau und jährlicher Trend der "
                     "Evaluationsgruppe vor und nach 2020 im Vergleich zum übrigen Stadtgebiet, mit "
                     "Permutationstest (999 zufällige Gruppen) und Placebo (vorgetäuschter Start 2016)."))
+    if not its["indicator"].isin(analyses.TREND_INDICATORS).any():
+        out.append(para(f"Im Zyklus {p.cycle} (Bezugsjahr {p.reference_year}) liegt noch kein Jahr nach dem Planstart "
+                        f"{ctx.params.evaluation.plan_start} vor; dieser Zyklus beschreibt die Ausgangslage, mit der "
+                        "die späteren Zyklen die Entwicklung vergleichen."))
     alt_labels = {k: f"{b} ({len(m)} Ortsteile)" for k, (m, b) in analyses.sensitivity_groups(ctx).items()}
     members = set(group["area_code"].astype(str))
     for ind in analyses.TREND_INDICATORS:
