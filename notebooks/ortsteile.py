@@ -20,7 +20,6 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 
 # %%
 #| echo: false
-import html
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -61,17 +60,15 @@ for ind, tab in zip(ctx.params.map_indicators, tables):
         "nicht veröffentlicht (kleine Zahl)" if r.area_code in hidden else
         "keine Daten" if pd.isna(r.value) else f"{de(r.value, dec)} {spec.unit}"
         + (" – kleiner Nenner, unsicher" if r.uncertain else "")) for r in tab.itertuples()}
-    display(HTML(
-        '<div class="evalkit-svg-figure">'
-        + svg.area_map(ctx.geojson, hover, fills=fills, hatched=set(small["area_code"]),
-                       label=maps.alt_text(solid, names, title, spec.unit, dec)
-                       + (f" Ohne {len(small)} Ortsteile mit kleinem Nenner." if len(small) else ""))
-        + svg.value_legend(bins, spec.unit, dec, [("schraffiert: kleiner Nenner", "repeating-linear-gradient(45deg,"
-                                                   "#fff,#fff 2px,#333 2px,#333 3px)"),
-                                                  ("keine Daten oder nicht veröffentlicht", svg.GREY)])
-        + '<p class="evalkit-caption">' + html.escape(
-            f"{title} je Ortsteil in fünf gleich großen Klassen (Quantile); Name und Wert jedes Ortsteils erscheinen "
-            f"beim Zeigen oder Tippen. {maps.CREDIT}") + "</p></div>"))
+    display(HTML(svg.figure(
+        svg.area_map(ctx.geojson, hover, fills=fills, hatched=set(small["area_code"]),
+                     label=maps.alt_text(solid, names, title, spec.unit, dec)
+                     + (f" Ohne {len(small)} Ortsteile mit kleinem Nenner." if len(small) else "")),
+        svg.value_legend(bins, spec.unit, dec, [("schraffiert: kleiner Nenner", "repeating-linear-gradient(45deg,"
+                                                 "#fff,#fff 2px,#333 2px,#333 3px)"),
+                                                ("keine Daten oder nicht veröffentlicht", svg.GREY)]),
+        f"{title} je Ortsteil in fünf gleich großen Klassen (Quantile); Name und Wert jedes Ortsteils erscheinen "
+        f"beim Zeigen oder Tippen. {maps.CREDIT}")))
     top = solid.sort_values("value", ascending=spec.higher_is_worse is False).head(10)
     unit_den = "Haushalte" if "mit Kindern" in str(spec.denominator) else "Personen"
     view = pd.DataFrame({

@@ -20,7 +20,6 @@ cycle = None  # None: $EVALKIT_CYCLE (set by `evalkit lab --cycle`), else the la
 
 # %%
 #| echo: false
-import html
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -70,16 +69,13 @@ classes = [b.label for b in bands] + [analyses.priority.FLAGGED]
 counts = idx["need_class"].value_counts()
 hover = {r.area_code: f"{r.area_name}: {r.need_class}" + ("" if pd.isna(r.index) else f" (Index {de(r.index, 2)})")
          for r in idx.itertuples()}
-display(HTML(
-    '<div class="evalkit-svg-figure">'
-    + svg.area_map(ctx.geojson, hover, fills=svg.class_fills(idx, [b.label for b in bands]),
-                   label="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()))
-    + svg.class_legend([b.label for b in bands], analyses.priority.FLAGGED)
-    + '<p class="evalkit-caption">' + html.escape(f"Bedarfsklassen {ctx.params.cycle} nach dem standardisierten Index (in "
-                                   "Standardabweichungen, SD): " + "; ".join(
-                                       f"{b.label} {band_text(b.lower, b.upper, 'SD')}" for b in bands)
-                                   + ". Name, Klasse und Index jedes Ortsteils erscheinen beim Zeigen oder Tippen. "
-                                   + maps.CREDIT) + "</p></div>"))
+display(HTML(svg.figure(
+    svg.area_map(ctx.geojson, hover, fills=svg.class_fills(idx, [b.label for b in bands]),
+                 label="Karte der Bedarfsklassen: " + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items())),
+    svg.class_legend([b.label for b in bands], analyses.priority.FLAGGED),
+    f"Bedarfsklassen {ctx.params.cycle} nach dem standardisierten Index (in Standardabweichungen, SD): "
+    + "; ".join(f"{b.label} {band_text(b.lower, b.upper, 'SD')}" for b in bands)
+    + ". Name, Klasse und Index jedes Ortsteils erscheinen beim Zeigen oder Tippen. " + maps.CREDIT)))
 
 # %% [markdown]
 # ## Die berechneten Schwerpunkträume und ihre Stabilität

@@ -3,6 +3,8 @@ cycle's parameters. Thin: the methods live in priority, trends, measures, disclo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from evalkit.acquire import restricted
@@ -153,8 +155,16 @@ def children_in_poverty(ctx: Context) -> pd.DataFrame:
                                                                                              "numerator"]]
 
 
-def school_file(ctx: Context):
+def school_file(ctx: Context) -> Path:
     return ctx.project.raw / "facilities" / "schulen_2023.csv"
+
+
+def school_db_file(ctx: Context) -> Path:
+    return ctx.project.raw / "facilities" / "schulen_schuldatenbank_2017.csv"
+
+
+def kita_file(ctx: Context) -> Path:
+    return ctx.project.raw / "facilities" / "kitas_osm_2024-07.json"
 
 
 def stated_school_posts(ctx: Context, school_type: str = "Grundschule") -> pd.Series:
@@ -169,10 +179,8 @@ def scenario(ctx: Context, index: pd.DataFrame) -> dict:
     given down the need ranking."""
     stated = stated_school_posts(ctx)
     stated_posts, stated_total = int(stated["count"]), int(stated["total"])
-    raw = ctx.project.raw
-    kitas = measures.kita_addresses(raw / "facilities" / "kitas_osm_2024-07.json", raw / "geo" / "ortsteile.geojson")
-    placed = measures.place_schools(school_file(ctx), raw / "facilities" / "schulen_schuldatenbank_2017.csv",
-                                    kitas=kitas)
+    kitas = measures.kita_addresses(kita_file(ctx), ctx.geojson)
+    placed = measures.place_schools(school_file(ctx), school_db_file(ctx), kitas=kitas)
     schools = placed[placed["ot_code"].notna()].reset_index(drop=True)
     unplaced = placed[placed["ot_code"].isna()].reset_index(drop=True)
     posts = round(stated_posts / stated_total * len(schools))
@@ -246,13 +254,12 @@ def facilities(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     and Horte placed by their point or address (measures.place), Kitas by their point."""
     from evalkit.acquire.facilities import in_ortsteile, kita_points, read_list
 
-    raw = ctx.project.raw / "facilities"
-    kitas_json, geo = raw / "kitas_osm_2024-07.json", ctx.project.raw / "geo" / "ortsteile.geojson"
-    kita_addr = measures.kita_addresses(kitas_json, geo)
-    points = measures.address_points(raw / "schulen_schuldatenbank_2017.csv", school_file(ctx), kita_addr)
+    located = in_ortsteile(kita_points(kita_file(ctx)), ctx.geojson)  # once: Kita list and address points
+    points = measures.address_points(school_db_file(ctx), school_file(ctx), measures.addresses(located))
     school_cols, hort_cols = ["name", "types", "street_slug", "hausnr", "ot_nr_point_in_polygon"], \
         ["name", "street_slug", "hausnr"]
     schools = measures.place(read_list(school_file(ctx), school_cols, "school list")[school_cols], points)
-    horte = measures.place(read_list(raw / "horte_2018.csv", hort_cols, "Hort list")[hort_cols], points)
-    kitas = in_ortsteile(kita_points(kitas_json), geo)[["ot_code", "name"]]
+    horte = measures.place(read_list(ctx.project.raw / "facilities" / "horte_2018.csv", hort_cols, "Hort list")
+                           [hort_cols], points)
+    kitas = located[["ot_code", "name"]]
     return schools, horte, kitas.sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)

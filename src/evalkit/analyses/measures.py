@@ -133,10 +133,15 @@ def place_schools(schulen_csv: Path, schulen_2017: Path | None, school_type: str
 
 def kita_addresses(kitas_json: Path, geojson: Path) -> pd.DataFrame:
     """OpenStreetMap Kitas with an address, each in the Ortsteil polygon its point falls in: street, nr, ot_code."""
-    points = kita_points(kitas_json).dropna(subset=["street"])
-    located = in_ortsteile(points, geojson)
+    return addresses(in_ortsteile(kita_points(kitas_json), geojson))
+
+
+def addresses(located: pd.DataFrame) -> pd.DataFrame:
+    """The located points (kita_points after in_ortsteile) that have a street, as address points: street, nr,
+    ot_code."""
+    located = located.dropna(subset=["street"])
     return pd.DataFrame({"street": located["street"].map(street_key), "nr": located["housenumber"].map(_house_number),
-                         "ot_code": located["ot_code"]})
+                         "ot_code": located["ot_code"]}).reset_index(drop=True)
 
 
 def located_schools(schulen_csv: Path, school_type: str = "Grundschule", schulen_2017: Path | None = None,

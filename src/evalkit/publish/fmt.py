@@ -60,6 +60,11 @@ def month_de(iso) -> str:
     return text
 
 
+def day_de(iso: str) -> str:
+    """'2026-11-27T09:14:37+00:00' → '27.11.2026' (a timestamp as a German date); 'unbekannt' without one."""
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[0:4]}" if len(iso) >= 10 else "unbekannt"
+
+
 def year_label(y) -> int | str:
     return "–" if pd.isna(y) else int(y)
 

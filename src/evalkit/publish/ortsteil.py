@@ -17,7 +17,7 @@ import pandas as pd
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHEN, de, decimals_for, md, year_label
+from evalkit.publish.fmt import ZEICHEN, de, decimals_for, md, md_table, year_label
 
 FOLDER = "ortsteil"
 LISTING = "ortsteilprofile"
@@ -106,31 +106,29 @@ def key_table(ctx: Context, pre: Prepared, code: str, sbz_code: str, sbz_name: s
         small = spec.kind == "rate" and den is not None and not pd.isna(den) and den < small_limit
         any_small |= small
         change = "–" if r["change"] is None or pd.isna(r["change"]) else de(r["change"], decimals_for(spec.unit), True)
-        rows.append([f"{md(spec.name)} ({md(spec.unit)})", str(year_label(r["year"])), _cell(r["value"], spec.unit, int(r["suppressed"]), small),
+        rows.append([f"{spec.name} ({spec.unit})", str(year_label(r["year"])), _cell(r["value"], spec.unit, int(r["suppressed"]), small),
                      _cell(sb.loc[ind, "value"], spec.unit, int(sb.loc[ind, "suppressed"])) if ind in sb.index else "–",
                      _cell(city.loc[ind, "value"], spec.unit, int(city.loc[ind, "suppressed"]))
                      if ind in city.index else "–",
                      change])
-    head = ["Kennzahl (Einheit)", "Daten\u00adstand", md(name), md(sbz_name), "Leipzig",
+    head = ["Kennzahl (Einheit)", "Daten\u00adstand", name, sbz_name, "Leipzig",
             f"Veränderung seit {ctx.compare.cycle}" if ctx.compare else "Veränderung"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * 5) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
     if any_small:
         notes.append(f"⁽ᵏ⁾ kleiner Nenner (unter {de(small_limit, 0)} Personen bzw. Haushalte): Der Wert schwankt "
                      "stark von Jahr zu Jahr und ist unsicher.")
     if any("*" in r[2] or "*" in r[3] or "*" in r[4] or ZEICHEN in r[2] for r in rows):
         notes.append(f"{ZEICHEN} Zahl von der Quelle nicht veröffentlicht (kleine Zahl); * Summe enthält solche "
                      "Zahlen, gezählt mit der Mitte ihres Bereichs (siehe Datenqualität).")
-    return "\n".join(lines), notes
+    return md_table(pd.DataFrame(rows, columns=head), numeric=set(head[1:])), notes
 
 
 def history_table(history: pd.DataFrame, code: str, k: int) -> str:
     h = history[history["area_code"] == code].sort_values("cycle")
-    lines = [f"| Zyklus | Rang | Bedarfsklasse | in den berechneten Top {k} |", "|---|---:|---|---|"]
-    for r in h.itertuples():
-        rank = "–" if pd.isna(r.rank) else str(int(r.rank))
-        lines.append(f"| {r.cycle} | {rank} | {md(r.need_class)} | {'ja' if r.top13 else 'nein'} |")
-    return "\n".join(lines)
+    view = pd.DataFrame({"Zyklus": h["cycle"].astype(str),
+                         "Rang": ["–" if pd.isna(v) else str(int(v)) for v in h["rank"]],
+                         "Bedarfsklasse": h["need_class"],
+                         f"in den berechneten Top {k}": ["ja" if v else "nein" for v in h["top13"]]})
+    return md_table(view, numeric={"Rang"})
 
 
 def facilities_text(f: Facilities, code: str) -> str:

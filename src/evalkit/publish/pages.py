@@ -13,7 +13,8 @@ from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
 from evalkit.indicators.catalogue import GOALS, Catalogue
-from evalkit.publish.report import PAGE_TITLES
+from evalkit.publish.fmt import day_de
+from evalkit.publish.report import LEVEL_DE, PAGE_TITLES
 from evalkit.paths import Project
 
 XLSX_CREATED = datetime(2020, 1, 1)  # fixed: the workbook's bytes depend only on its content
@@ -31,7 +32,6 @@ def cycle_table(table: pd.DataFrame, p: CycleParams, restricted: set) -> pd.Data
     return sub
 
 
-LEVEL_DE = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum", "stadt": "Stadt"}
 GERMAN_COLUMNS = ["Indikator", "Einheit", "Ebene", "Gebietscode", "Gebiet", "Jahr", "Zähler", "Nenner", "Wert",
                   "Untergrenze 95 %", "Obergrenze 95 %", "Ortsteile mit nicht veröffentlichter Kleinzahl", "Kennung"]
 
@@ -253,10 +253,7 @@ def write_site_pages(project: Project, catalogue: Catalogue) -> None:
 
 def stand_text(computed: str, fetched: str) -> str:
     """"Stand: 27.11.2026 …" from ISO timestamps (UTC): when the cycles were computed and the data fetched."""
-    def day(iso: str) -> str:
-        return f"{iso[8:10]}.{iso[5:7]}.{iso[0:4]}" if len(iso) >= 10 else "unbekannt"
-
-    return (f"**Stand:** berechnet am {day(computed)} aus Daten, die am {day(fetched)} abgerufen wurden. Die "
+    return (f"**Stand:** berechnet am {day_de(computed)} aus Daten, die am {day_de(fetched)} abgerufen wurden. Die "
             "Daten der Stadt reichen je nach Thema bis 2022, 2023 oder 2024.")
 
 

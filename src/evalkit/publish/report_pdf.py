@@ -25,7 +25,7 @@ from evalkit.cycles.context import Context
 from evalkit.errors import SiteError
 from evalkit.fileio import atomic_write_bytes, read_table
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, decimals_for, md, md_table, month_de, year_label
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, day_de, de, decimals_for, md, md_table, month_de, year_label
 
 
 
@@ -74,8 +74,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     unc = read_table(tab / "rangunsicherheit.csv") if (tab / "rangunsicherheit.csv").is_file() else None
     hidden = read_table(tab / "kleinzahlen.csv") if (tab / "kleinzahlen.csv").is_file() else pd.DataFrame()
     measures = read_table(tab / "massnahmen_abdeckung.csv") if (tab / "massnahmen_abdeckung.csv").is_file() else None
-    stand = (manifest or {}).get("generated_at", datetime.now(timezone.utc).isoformat())[:10]
-    stand_de = f"{stand[8:10]}.{stand[5:7]}.{stand[0:4]}"
+    stand_de = day_de((manifest or {}).get("generated_at", datetime.now(timezone.utc).isoformat()))
     bands = sorted(analyses.ikjhp_method(ctx).classes, key=lambda b: -(b.lower if b.lower is not None else -1e9))
     labels = [b.label for b in bands]
     names = ctx.areas.set_index("ot_code")["ortsteil"]

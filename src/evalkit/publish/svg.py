@@ -44,6 +44,12 @@ def legend(items: list[tuple[str, str]], lead: str = "") -> str:
         f"</span>{_esc(label)}</span>" for label, c in items) + "</div>")
 
 
+def figure(graphic: str, legend_html: str, caption: str) -> str:
+    """A map with its legend and caption as one HTML block for a notebook page (the caption is escaped text)."""
+    return (f'<div class="evalkit-svg-figure">{graphic}{legend_html}<p class="evalkit-caption">{_esc(caption)}</p>'
+            "</div>")
+
+
 # Okabe–Ito: distinguishable with colour-vision deficiencies (as the site's matplotlib palette)
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#555555", "#009E73"]
 
