@@ -129,6 +129,19 @@ def cmd_index(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from evalkit.analyses.evaluate import run_evaluate
+
+    result, weights = run_evaluate(Path(args.panel), Path(args.design), Path(args.out),
+                                   Path(args.weights) if args.weights else None)
+    first = result.iloc[0] if len(result) else None
+    print(f"evalkit evaluate: {len(result)} estimates ({', '.join(dict.fromkeys(result['estimator']))}; "
+          f"{int(first['n_treated'])} treated, {int(first['n_control'])} control units, "
+          f"{int(first['periods_pre'])} pre- and {int(first['periods_post'])} post-periods) → {args.out}"
+          + (f"; {len(weights)} weights → {args.weights}" if args.weights else ""))
+    return 0
+
+
 def cmd_build(args) -> int:
     for step in (cmd_fetch, cmd_indicators, cmd_run, cmd_site):
         rc = step(args)
@@ -210,6 +223,16 @@ def parser() -> argparse.ArgumentParser:
     ix.add_argument("--method", required=True, help="method file (YAML), e.g. data/index_methods/berlin-mss-status.yaml")
     ix.add_argument("--out", required=True, help="result CSV: id, name, index, rank, class")
     ix.set_defaults(func=cmd_index)
+
+    ev = sub.add_parser("evaluate", help="apply evaluation estimators (did, twfe, event_study, its, sc, sdid) to "
+                                         "any long panel of units and periods")
+    ev.add_argument("panel", help="CSV panel, one row per unit and period (; or , separated, decimal point or comma)")
+    ev.add_argument("--design", required=True, help="design file (YAML): columns, treated, start, estimators, "
+                                                    "inference")
+    ev.add_argument("--out", required=True, help="result CSV: estimator, term, estimate, se, lower, upper, p, "
+                                                 "inference, n_treated, n_control, periods_pre, periods_post")
+    ev.add_argument("--weights", help="CSV of the sc/sdid weights: estimator, kind (unit|time), id, weight")
+    ev.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("build", help="fetch + indicators + run --all + site")
     mirror_opt(b)

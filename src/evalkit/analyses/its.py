@@ -17,16 +17,15 @@ Nothing here identifies a cause: the design compares trends, it does not isolate
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from evalkit.analyses import regression
+from evalkit.analyses.panel import Panel
 from evalkit.indicators.engine import published
 
-TERMS = {"pre_slope_diff": "g_t", "level_change": "g_post", "slope_change": "g_t_post"}
+TERMS = dict(regression.ITS_TERMS)
 COLUMNS = ["indicator", "term", "estimate", "lower", "upper", "p_perm"]
 
 
@@ -40,7 +39,20 @@ def panel(table: pd.DataFrame, indicator: str, group: set, first: int, last: int
                          "group": t["area_code"].isin(group).to_numpy(float)})
 
 
+def as_panel(p: pd.DataFrame, start: int, eligible: list[str] | None = None) -> Panel:
+    """The engine's panel: Ortsteile clustered by themselves; permutation strata 'eligible' (the Ortsteile a
+    comparison group may be drawn from) and 'other' (always in the rest)."""
+    ok = set(p["area_code"]) if eligible is None else set(eligible)
+    d = pd.DataFrame({"unit": p["area_code"].astype(str).to_numpy(), "time": p["year"].to_numpy(int),
+                      "y": p["rate"].to_numpy(float), "w": p["weight"].to_numpy(float),
+                      "treated_unit": p["group"].to_numpy(float) > 0, "post": p["year"].to_numpy(int) >= start})
+    d["cluster"] = d["unit"]
+    d["stratum"] = np.where(d["unit"].isin(ok), "eligible", "other")
+    return Panel(d.sort_values(["unit", "time"], kind="stable").reset_index(drop=True), start)
+
+
 def design(p: pd.DataFrame, start: int, group: np.ndarray | None = None) -> pd.DataFrame:
+    """The model's columns (for the fitted segments of the figure)."""
     g = p["group"].to_numpy() if group is None else group
     t = (p["year"] - start).to_numpy(float)
     post = (p["year"] >= start).to_numpy(float)
@@ -49,55 +61,27 @@ def design(p: pd.DataFrame, start: int, group: np.ndarray | None = None) -> pd.D
 
 
 def fit(p: pd.DataFrame, start: int, terms: dict[str, str] = TERMS, alpha: float = 0.05) -> pd.DataFrame:
-    """Estimates with cluster-robust small-sample intervals (t with G−1 df)."""
-    X = design(p, start)
-    keep = [c for c in X.columns if X[c].abs().sum() > 0]  # no post-period columns in a pre-period fit
-    res = sm.WLS(p["rate"].to_numpy(), X[keep], weights=p["weight"].to_numpy()).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(p["area_code"])[0], "use_correction": True,
-                                      "df_correction": True}, use_t=True)
-    ci = res.conf_int(alpha)
-    return pd.DataFrame([{"term": term, "estimate": res.params[col], "lower": ci.loc[col, 0],
-                          "upper": ci.loc[col, 1]} for term, col in terms.items() if col in keep])
-
-
-def _estimates(y: np.ndarray, w: np.ndarray, base: np.ndarray, g: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """Point estimates of the group terms for one group labelling (weighted least squares, no standard errors):
-    the permutation loop runs thousands of these."""
-    X = np.column_stack([base, g[:, None] * parts])
-    sw = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
-    return beta[base.shape[1] + 1:]  # g_t, g_post, g_t_post (after g itself)
+    """Estimates with cluster-robust small-sample intervals (CR1, t with G−1 df), from the evaluation engine."""
+    rows = {r["term"]: r for r in regression.cluster_rows(regression.Model(as_panel(p, start), "its"), alpha)}
+    term_of = {col: term for term, col in TERMS.items()}
+    out = [{"term": name, **{k: rows[term_of[col]][k] for k in ("estimate", "lower", "upper")}}
+           for name, col in terms.items() if np.isfinite(rows[term_of[col]]["estimate"])]
+    return pd.DataFrame(out, columns=["term", "estimate", "lower", "upper"])
 
 
 def permutation_p(p: pd.DataFrame, start: int, eligible: list[str], size: int, draws: int = 999,
                   seed: int = 20201) -> dict[str, float]:
     """Two-sided permutation p per term: the share of label sets (the observed one included) whose estimate is at
-    least as far from zero as the observed. All sets when there are no more than `draws`, else random ones."""
-    X = design(p, start)
-    base = X[["const", "t", "post", "t_post"]].to_numpy()
-    parts = np.column_stack([np.ones(len(p)), X["t"], X["post"], X["t_post"]])
-    y, w = p["rate"].to_numpy(), p["weight"].to_numpy()
-    codes = p["area_code"].to_numpy()
-    observed = _estimates(y, w, base, p["group"].to_numpy(), parts)
-    areas = sorted(eligible)
-    n_sets = math.comb(len(areas), size)
-    if n_sets <= draws:
-        sets = [list(c) for c in itertools.combinations(range(len(areas)), size)]
-        extra_observed = 0  # the observed labelling is one of the enumerated sets
-    else:
-        rng = np.random.default_rng(seed)
-        sets = [rng.choice(len(areas), size=size, replace=False) for _ in range(draws)]
-        extra_observed = 1
-    # each row's area as a position in `areas` (−1: not eligible, never labelled): labels by indexing, not np.isin
-    pos = {a: i for i, a in enumerate(areas)}
-    row_area = np.array([pos.get(c, -1) for c in codes])
-    hits = np.full(len(TERMS), extra_observed, dtype=float)
-    for s in sets:
-        label = np.zeros(len(areas) + 1)
-        label[s] = 1.0
-        est = _estimates(y, w, base, label[row_area], parts)
-        hits += np.abs(est) >= np.abs(observed) - 1e-12
-    pvals = hits / (len(sets) + extra_observed)
+    least as far from zero as the observed, the group re-drawn among `eligible`. All sets when there are no more
+    than `draws`, else random ones (the engine's `permutation` with the estimate as statistic)."""
+    panel_ = as_panel(p, start, eligible)
+    strata = dict(zip(panel_.data["unit"], panel_.data["stratum"]))
+    strata.update({a: "eligible" for a in eligible})
+    units = sorted(set(eligible) | set(panel_.data["unit"]))
+    # `size` Ortsteile drawn, as many as the group has, even where one of them has no rate to fit
+    sets, enumerated = regression.label_sets(units, panel_.treated_units, strata, draws, seed,
+                                             need={"eligible": size})
+    pvals = regression.permutation_p(regression.Model(panel_, "its"), sets, enumerated, "estimate")
     return dict(zip(TERMS, pvals))
 
 
