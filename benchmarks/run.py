@@ -1,5 +1,6 @@
 """Benchmarks that print figures (not tests). `python benchmarks/run.py engine` or `... build`.
 
+evaluate: `evalkit evaluate` on Prop 99 with all five estimators and SDID placebo variance.
 engine: the indicator engine on the real data and on synthetic cities with 10× and 100× the Ortsteile
         (each Ortsteil copied with a new code, keeping its Stadtbezirk and Planungsraum).
 build:  cold build (all cycles, all cores, incl. 63 Ortsteil pages and a PDF per cycle), no-change rebuild, a
@@ -131,13 +132,36 @@ def bench_build() -> None:
               f"notebook {t_fresh:.1f} s")
 
 
+def bench_evaluate(repeats: int) -> None:
+    """Prop 99 (39 states × 31 years) with all five estimators and SDID placebo variance, 200 replications, as
+    one `evalkit evaluate` call in a new process (imports included); target ≤ 10 s on 2 cores."""
+    panel = REPO.parent / "shared" / "data" / "panels" / "california_prop99.csv"
+    design = ("unit: State\ntime: Year\noutcome: PacksPerCapita\ntreated: treated\nstart: 1989\n"
+              "estimators: [did, twfe, event_study, sc, sdid]\ninference: [cluster, placebo]\ndraws: 200\n"
+              "seed: 1\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "design.yaml"
+        d.write_text(design, encoding="utf-8")
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "evalkit", "evaluate", str(panel), "--design", str(d), "--out",
+                            str(Path(tmp) / "r.csv"), "--weights", str(Path(tmp) / "w.csv")], check=True,
+                           capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+            times.append(time.perf_counter() - t0)
+        print(f"evaluate Prop 99, 5 estimators, SDID and SC placebo variance (200 replications): median "
+              f"{statistics.median(times):.1f} s of {repeats} runs (target ≤ 10 s) on {os.cpu_count()} cores")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["engine", "build", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["engine", "evaluate", "build", "all"], nargs="?", default="all")
     p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args()
     if a.what in ("engine", "all"):
         bench_engine(a.repeats)
+    if a.what in ("evaluate", "all"):
+        bench_evaluate(a.repeats)
     if a.what in ("build", "all"):
         bench_build()
 

@@ -132,8 +132,11 @@ def cmd_index(args) -> int:
 def cmd_evaluate(args) -> int:
     from evalkit.analyses.evaluate import run_evaluate
 
+    notes: list[str] = []
     result, weights = run_evaluate(Path(args.panel), Path(args.design), Path(args.out),
-                                   Path(args.weights) if args.weights else None)
+                                   Path(args.weights) if args.weights else None, notes)
+    for n in notes:
+        print(f"evalkit evaluate: note: {n}", file=sys.stderr)
     first = result.iloc[0] if len(result) else None
     print(f"evalkit evaluate: {len(result)} estimates ({', '.join(dict.fromkeys(result['estimator']))}; "
           f"{int(first['n_treated'])} treated, {int(first['n_control'])} control units, "

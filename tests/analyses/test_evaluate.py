@@ -244,3 +244,21 @@ def test_ids_that_look_like_formulas_are_quoted_in_the_weights_file(tmp_path):
     run_evaluate(p, d, tmp_path / "r.csv", tmp_path / "w.csv")
     text = (tmp_path / "w.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_one_treated_cluster_gets_no_clustered_interval(tmp_path, capsys):
+    p = tmp_path / "d.yaml"
+    write(p, PROP99_DESIGN.replace("[did, sc, sdid]", "[did]").replace("[placebo]", "[cluster, permutation]")
+          + "permutation_statistic: estimate\n")
+    rc = main(["evaluate", str(PROP99), "--design", str(p), "--out", str(tmp_path / "r.csv")])
+    assert rc == 0 and "cluster inference left out" in capsys.readouterr().err
+    out = pd.read_csv(tmp_path / "r.csv").set_index("inference")
+    assert np.isnan(out.loc["cluster", "se"]) and np.isnan(out.loc["cluster", "p"])
+    # 39 states, one treated: all 39 labellings enumerated; each state's DiD computed here from the means
+    src = pd.read_csv(PROP99, sep=";")
+    change = src.assign(post=src["Year"] >= 1989).groupby(["State", "post"])["PacksPerCapita"].mean().unstack()
+    change = change[True] - change[False]
+    did = {s: change[s] - change.drop(s).mean() for s in change.index}
+    assert did["California"] == pytest.approx(out.loc["cluster", "estimate"], abs=1e-5)
+    rank = sum(abs(v) >= abs(did["California"]) - 1e-9 for v in did.values())
+    assert out.loc["permutation", "p"] == pytest.approx(round(rank / 39, 6))

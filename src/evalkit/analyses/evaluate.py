@@ -34,11 +34,19 @@ def _strata(panel: Panel) -> dict[str, str]:
     return dict(zip(panel.data["unit"], panel.data["stratum"]))
 
 
-def _regression_rows(panel: Panel, estimator: str, design: Design) -> list[dict]:
+def _regression_rows(panel: Panel, estimator: str, design: Design, notes: list[str]) -> list[dict]:
     model = regression.Model(panel, estimator, design.reference)
     base = regression.cluster_rows(model, design.alpha)
+    d = panel.data
+    treated_clusters = d.loc[d["treated_unit"], "cluster"].nunique()
     rows = []
     for how in _inference_for(estimator, design):
+        if how in ("cluster", "wild") and treated_clusters < 2:
+            # one treated cluster: the sandwich and the wild bootstrap have no variation to learn from
+            notes.append(f"{estimator}: {how} inference left out: the treated units form {treated_clusters} "
+                         "cluster (at least 2 needed; use permutation)")
+            rows += [dict(r, se=np.nan, lower=np.nan, upper=np.nan, p=np.nan, inference=how) for r in base]
+            continue
         if how == "cluster":
             rows += base
             continue
@@ -90,8 +98,10 @@ def _synthetic_rows(panel: Panel, estimator: str, design: Design) -> tuple[list[
     return rows, weights
 
 
-def evaluate(panel: Panel, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """RESULT and WEIGHTS for a validated panel, rounded and sorted so that they are byte-stable."""
+def evaluate(panel: Panel, design: Design, notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """RESULT and WEIGHTS for a validated panel, rounded and sorted so that they are byte-stable. What could
+    not be estimated is appended to `notes`."""
+    notes = [] if notes is None else notes
     rows, weights = [], []
     runs = [(panel, "")]
     if design.placebo_start is not None:
@@ -104,7 +114,7 @@ def evaluate(panel: Panel, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
                       periods_post=int(d.loc[d["post"], "time"].nunique()))
         for estimator in design.estimators:
             if estimator in REGRESSION:
-                new = _regression_rows(p, estimator, design)
+                new = _regression_rows(p, estimator, design, notes)
             else:
                 new, w = _synthetic_rows(p, estimator, design)
                 if not prefix:
@@ -134,8 +144,8 @@ def _check_out(out: Path, inputs: dict[str, Path], flag: str) -> None:
             raise DataError(f"{flag} would overwrite the {what}", file=out, expected=f"{flag}: a new file")
 
 
-def run_evaluate(panel_path: Path, design_path: Path, out_path: Path, weights_path: Path | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_evaluate(panel_path: Path, design_path: Path, out_path: Path, weights_path: Path | None = None,
+                 notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`evalkit evaluate`: every check before anything is written; both files written only when all ran."""
     from evalkit.fileio import spreadsheet_safe, write_table
 
@@ -148,7 +158,7 @@ def run_evaluate(panel_path: Path, design_path: Path, out_path: Path, weights_pa
                             expected="two different files")
     design = load_design(Path(design_path))
     panel = load_panel(Path(panel_path), design)
-    result, weights = evaluate(panel, design)
+    result, weights = evaluate(panel, design, notes)
     write_table(Path(out_path), spreadsheet_safe(result))
     if weights_path is not None:
         write_table(Path(weights_path), spreadsheet_safe(weights))
