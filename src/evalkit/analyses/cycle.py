@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.acquire import restricted
-from evalkit.analyses import its, measures, priority, trends
+from evalkit.analyses import evaluation, its, measures, priority, trends
 from evalkit.analyses.disclosure import protected_table
 from evalkit.cycles.context import Context
 from evalkit.errors import DisclosureError
@@ -141,6 +141,100 @@ def its_results(ctx: Context, group: pd.DataFrame, eligible: list[str]) -> pd.Da
     alt = {k: members for k, (members, _) in sensitivity_groups(ctx).items()}
     return its.its_table(ctx.indicators, {i: ctx.year(i) for i in TREND_INDICATORS}, set(group["area_code"]),
                          eligible, ev.plan_start, ev.first_year, ev.placebo_start, ev.permutations, ev.seed, alt)
+
+
+def baseline_index(ctx: Context, year: int | None = None) -> pd.DataFrame:
+    """The need index with the group cycle's rule, on the data up to `year` (default: that cycle's reference
+    year): the selection the evaluation group came from, or a benchmark group selected the same way earlier."""
+    from evalkit.cycles.params import effective_year
+
+    base = group_cycle(ctx)
+    pp = base.priority
+    y = base.reference_year if year is None else year
+    return _index(ctx, pp, {i: effective_year(ctx.indicators, i, y) for i in pp.weights})
+
+
+def selected_top(ctx: Context, year: int) -> set:
+    idx = baseline_index(ctx, year)
+    return set(idx.loc[idx["top13"], "area_code"])
+
+
+DESIGN_LABELS = {
+    "hauptgruppe": "Evaluationsgruppe gegen alle übrigen Ortsteile",
+    "nahe_schwelle": "Evaluationsgruppe gegen die Ortsteile knapp unter der Schwelle",
+    "fruehes_fenster": "früher ausgewählte Gruppe gegen die übrigen Ortsteile",
+    "referenzliste": "bestätigte IKJHP-Schwerpunkträume (Referenzliste) gegen die übrigen",
+    "insek": "INSEK-Schwerpunktgebiete gegen die übrigen",
+}
+
+
+def evaluation_results(ctx: Context, group: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The evaluation on the engine for every trend indicator: evaluation.csv (event study, SDID, ITS and the
+    comparison designs, with Holm-adjusted p for the headline family), benchmark.csv (groups selected the same
+    way without a plan), zerlegung.csv (numerator and denominator parts of each group's change) and the notes on
+    variants that equal another group."""
+    ev = ctx.params.evaluation
+    base = group_cycle(ctx)
+    pp = base.priority
+    members = set(group["area_code"])
+    idx = baseline_index(ctx)
+    strata = evaluation.strata_of(idx)
+    near = evaluation.near_cutoff(idx, pp.top_k, ev.near_cutoff)
+    early = selected_top(ctx, ev.early_window_year)
+    variants = {"fruehes_fenster": early, **{k: m for k, (m, _) in sensitivity_groups(ctx).items()}}
+    distinct, same = evaluation.distinct_groups(members, variants)
+    until = {i: ctx.year(i) for i in TREND_INDICATORS}
+    rows = []
+    for ind, last in sorted(until.items()):
+        if last < ev.plan_start:
+            continue  # no outcome year after the plan start
+        first, start, draws, seed = ev.first_year, ev.plan_start, ev.sdid_placebo, ev.seed
+        main = evaluation.estimate(ctx.indicators, ind, members, first, last, start,
+                                   ["event_study", "sdid", "its"], ["cluster"], draws, seed)
+        perm = evaluation.permutation_rows(ctx.indicators, ind, members, first, last, start, strata,
+                                           ev.strata_draws, seed).assign(indicator=ind)
+        rows += [main.assign(design="hauptgruppe"), perm.assign(design="hauptgruppe")]
+        near_rows = evaluation.estimate(ctx.indicators, ind, members, first, last, start, ["sdid", "its"],
+                                        ["cluster"], draws, seed, units=near)
+        rows.append(near_rows.assign(design="nahe_schwelle"))
+        for name, g in sorted(distinct.items()):
+            # two Ortsteile are two clusters: clustered intervals are invalid, so the ITS with permutation
+            # inference only (and no SDID, whose variance estimators need more treated units)
+            few = len(g) < 3
+            r = evaluation.estimate(ctx.indicators, ind, g, first, last, start, ["its"] if few else ["sdid", "its"],
+                                    ["permutation"] if few else ["cluster"], ev.permutations, seed)
+            rows.append(r.assign(design=name))
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=evaluation.COLUMNS)
+    table = table[evaluation.COLUMNS]
+    headline = (table["design"] == "hauptgruppe") & (
+        ((table["estimator"] == "sdid") & (table["inference"] == "placebo")) |
+        ((table["estimator"] == "its") & table["term"].isin(["level_change", "slope_change"]) &
+         (table["inference"] == "permutation_strata")))
+    table["p_holm"] = evaluation.holm(table["p"].where(headline))
+    for c in ("estimate", "se", "lower", "upper", "p", "p_holm"):
+        table[c] = table[c].astype(float).round(6)
+    table = table.sort_values(["indicator", "design", "estimator", "inference", "term"],
+                              key=lambda c: c.map(_term_key) if c.name == "term" else c,
+                              kind="stable").reset_index(drop=True)
+    bench = evaluation.benchmark(ctx.indicators, until, lambda y: selected_top(ctx, y), ev.first_year, pp.window,
+                                 ev.plan_start, ev.selection_lag)
+    bench["estimate"] = bench["estimate"].astype(float).round(6)
+    y0 = ev.plan_start - 1
+    parts = [evaluation.decomposition(ctx.indicators, ind, {"evaluationsgruppe": members, "uebrige":
+                                                            set(idx["area_code"]) - members}, y0, last)
+             for ind, last in sorted(until.items()) if last > y0]
+    decomposition = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for c in decomposition.columns:
+        if decomposition[c].dtype == float:
+            decomposition[c] = decomposition[c].round(6)
+    notes = pd.DataFrame([{"variant": k, "equals": v} for k, v in sorted(same.items())],
+                         columns=["variant", "equals"])
+    return {"evaluation": table, "benchmark": bench, "zerlegung": decomposition, "varianten_gleich": notes,
+            "near": near, "early": early, "distinct": distinct}
+
+
+def _term_key(term):
+    return f"{int(term):06d}" if str(term).isdigit() else str(term)
 
 
 def trend_tables(ctx: Context, members: set) -> tuple[pd.DataFrame, pd.DataFrame]:

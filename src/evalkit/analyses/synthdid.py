@@ -48,6 +48,9 @@ def _sc_weight_fw(Y: np.ndarray, zeta: float, intercept: bool, lam: np.ndarray |
     if intercept:
         Y = Y - Y.mean(axis=1, keepdims=True)
     A, b = Y[:, :, :t0], Y[:, :, t0]
+    if R == 1:
+        return _fw_single(A[0], b[0], float(np.asarray(zeta).ravel()[0]),
+                          float(np.asarray(min_decrease).ravel()[0]), lam[0], max_iter)[None]
     zeta2 = np.broadcast_to(np.asarray(zeta, float) ** 2, (R,))
     min_dec2 = np.broadcast_to(np.asarray(min_decrease, float) ** 2, (R,))
     r = np.arange(R)  # the rows still iterating; their arrays are re-sliced only when one stops
@@ -78,6 +81,35 @@ def _sc_weight_fw(Y: np.ndarray, zeta: float, intercept: bool, lam: np.ndarray |
         prev = val
     lam[r] = x
     return lam
+
+
+def _fw_single(A: np.ndarray, b: np.ndarray, zeta: float, min_decrease: float, x: np.ndarray,
+               max_iter: int) -> np.ndarray:
+    """The same Frank–Wolfe iteration for one problem, on the Gram matrix AᵀA with A·x kept implicitly (few
+    small-vector operations per step: a single estimate is dominated by call overhead, not arithmetic)."""
+    n = A.shape[0]
+    G, Ab, bb = A.T @ A, A.T @ b, float(b @ b)
+    z2, md2 = zeta * zeta, min_decrease * min_decrease
+    eta = n * z2
+    x = x.astype(float).copy()
+    Gx = G @ x
+    prev = None
+    for t in range(max_iter):
+        hg = Gx - Ab + eta * x
+        i = int(hg.argmin())
+        dx = -x
+        dx[i] += 1.0
+        Gd = G[i] - Gx  # G·(e_i − x); G is symmetric
+        denom = float(dx @ Gd) + eta * float(dx @ dx)
+        if denom > 0:
+            step = min(1.0, max(0.0, -float(hg @ dx) / denom))
+            x += step * dx
+            Gx += step * Gd
+        val = z2 * float(x @ x) + (float(x @ Gx) - 2 * float(x @ Ab) + bb) / n
+        if t >= 1 and not prev - val > md2:
+            break
+        prev = val
+    return x
 
 
 def _weights(Yc: np.ndarray, n0: int, t0: int, lam, omega, o: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -47,8 +47,18 @@ class EvaluationParams(BaseModel):
     plan_start: int = 2020
     first_year: int = 2008
     placebo_start: int = 2016
-    permutations: int = 999
+    permutations: int = Field(999, ge=99, le=100_000)
     seed: int = 20201
+    # the regression-to-the-mean benchmark: groups selected the same way in earlier years, fake start this many
+    # years after the selection year (the real group: selected on data up to 2018, plan start 2020)
+    selection_lag: int = Field(2, ge=1, le=5)
+    # comparison groups that resemble the group: the Ortsteile ranked just below the cut-off (this many), and a
+    # group selected on the window ending in this year
+    near_cutoff: int = Field(13, ge=3, le=40)
+    early_window_year: int = 2015
+    # SDID placebo replications and the draws of the permutation within need strata (p stable in the 2nd decimal)
+    sdid_placebo: int = Field(200, ge=50, le=5000)
+    strata_draws: int = Field(1999, ge=199, le=100_000)
 
 
 class CycleParams(BaseModel):
