@@ -79,11 +79,14 @@ def test_reading_aid_says_inconclusive_and_no_cause():
                          "upper": [0.4, -0.4, 0.2, 0.2], "p_perm": [0.5, 0.01, 0.2, 0.8]})
     text = its_reading_aid("Kinder im SGB-II-Bezug", rows, [2020, 2021, 2022])
     assert "Nach 2020 liegen 3 Jahre vor (2020, 2021, 2022)" in text
-    assert "Unterschied der jährlichen Trends schon vor 2020: 0,10 Prozentpunkte (95-%-Intervall −0,20 bis 0,40, " \
-           "Permutations-p 0,500) – nicht eindeutig von null verschieden" in text
-    assert "Sprung der Evaluationsgruppe 2020 gegenüber dem übrigen Stadtgebiet: −1,20 Prozentpunkte, also " \
-           "niedriger" in text
-    assert "Trends ab 2020 gegenüber dem übrigen Stadtgebiet: −0,50 Prozentpunkte (" in text and \
+    assert "Unterschied der jährlichen Trends der beiden Gruppen vor 2020: 0,10 Prozentpunkte pro Jahr " \
+           "(95-%-Intervall −0,20 bis 0,40, Permutations-p 0,500) – nicht eindeutig von null verschieden" in text
+    # group above the rest and its trend rose faster: the groups drifted apart (not "converged")
+    assert "Vor dem Planstart entfernten sich die Gruppen voneinander (nicht eindeutig)." in text
+    # a level change is a jump of the gap beyond its trend, never "niedriger als im übrigen Stadtgebiet"
+    assert "Sprung des Abstands 2020 über seinen bisherigen Trend hinaus: −1,20 Prozentpunkte (" in text
+    assert "niedriger als im übrigen Stadtgebiet" not in text
+    assert "Änderung des jährlichen Trends des Abstands ab 2020: −0,50 Prozentpunkte pro Jahr (" in text and \
            text.count("nicht eindeutig von null verschieden") == 2
     assert "klein und nicht eindeutig" in text and "nicht, ob der Plan sie verursacht hat" in text
     for causal in ("bewirkt", "führte zu", "Wirkung des Plans", "wegen des Plans"):
@@ -99,7 +102,7 @@ def test_reading_aid_names_the_sensitivity_groups_and_a_reversal():
                          "upper": [0.4, -0.4, -0.1, -0.4, 0.5], "p_perm": [0.5, 0.01, 0.02, 0.01, 0.3]})
     text = its_reading_aid("X", rows, [2020, 2021], group_labels={"a": "Gruppe A", "b": "Gruppe B"})
     assert "Mit anderer Gruppenwahl: Gruppe A −0,70 (−1,00 bis −0,40); Gruppe B 0,30 (0,10 bis 0,50)." in text
-    assert "In 1 von 2 Varianten kehrt sich die Richtung um" in text
+    assert "In 1 von 2 verschiedenen Gruppen kehrt sich die Richtung um (Gruppe B)" in text
     same = its_reading_aid("X", rows[rows.term != "slope_change_b"], [2020, 2021], group_labels={"a": "Gruppe A"})
     assert "Die Richtung hängt nicht an der Gruppenwahl." in same
 
@@ -121,3 +124,20 @@ def test_sensitivity_rows_fit_the_other_group():
     assert out.loc["slope_change", "estimate"] == pytest.approx(-0.25, abs=1e-6)  # 03 is 1 of the 4 in the rest
     assert out.loc["slope_change_only_03", "estimate"] == pytest.approx(1.0, abs=1e-6)
     assert out.loc["slope_change_only_03", "p_perm"] == pytest.approx(1 / 6, abs=1e-6)  # 6 one-area groups, all enumerated
+
+
+def test_reading_aid_states_the_rule_when_interval_and_permutation_disagree_and_the_pandemic():
+    from evalkit.publish.reading_aids import its_reading_aid
+
+    rows = pd.DataFrame({"term": ["pre_slope_diff", "level_change", "slope_change", "placebo_slope_change"],
+                         "estimate": [-0.2, 1.0, -0.06, -0.9], "lower": [-0.4, 0.5, -0.12, -1.5],
+                         "upper": [-0.05, 1.5, 0.001, -0.3], "p_perm": [0.01, 0.001, 0.02, 0.01]})
+    text = its_reading_aid("Arbeitslose", rows, [2020, 2021, 2022], pandemic=True, above=True,
+                           equal_groups=["Top 13 2017–2019"])
+    assert "Vor dem Planstart näherten sich die Gruppen schon an." in text
+    assert "Der Permutationstest spricht gegen Zufall (p < 0,05), das Intervall schließt null aber ein" in text
+    assert "pandemiebedingt" in text
+    assert "eindeutig von null verschieden und mindestens halb so groß wie die Trendänderung" in text
+    assert "Nicht mitgezählt, weil dieselben Ortsteile wie die Evaluationsgruppe: Top 13 2017–2019." in text
+    below = its_reading_aid("X", rows, [2020, 2021], above=False)
+    assert "entfernten sich die Gruppen voneinander" in below  # below the rest, a falling trend widens the gap

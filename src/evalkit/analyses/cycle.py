@@ -233,6 +233,22 @@ def evaluation_results(ctx: Context, group: pd.DataFrame) -> dict[str, pd.DataFr
             "near": near, "early": early, "distinct": distinct}
 
 
+def outcome_years(ctx: Context) -> pd.DataFrame:
+    """Per trend indicator: the last year this cycle has and the last year its compared cycle had (a cycle
+    without newer outcome years must say so)."""
+    from evalkit.cycles.params import cycle_files, effective_year, load_cycle
+
+    c = ctx.params.compare_with
+    ref = None
+    if c is not None:
+        files = cycle_files(ctx.project.params)
+        years = (int(ctx.indicators["year"].min()), int(ctx.indicators["year"].max()))
+        ref = load_cycle(files[c], ctx.catalogue, years, files.keys()).reference_year
+    return pd.DataFrame([{"indicator": i, "name": ctx.catalogue.get(i).name, "last": ctx.year(i),
+                          "compared_last": effective_year(ctx.indicators, i, ref) if ref is not None else None}
+                         for i in TREND_INDICATORS])
+
+
 def _term_key(term):
     return f"{int(term):06d}" if str(term).isdigit() else str(term)
 

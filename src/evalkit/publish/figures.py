@@ -84,3 +84,40 @@ def its_figure(series, title: str, unit: str, start: int = 2020):
             ax.plot(part["year"], part["fitted"], "-", lw=1.6, color=colour)
     ax.axvline(start - 0.5, color="grey", lw=0.8, ls="--")
     return _year_axes(fig, ax, title, unit)
+
+
+def event_study_figure(rows, title: str, reference: int, start: int = 2020):
+    """The gap's change against the reference year per year (points) with 95 % intervals (bars): leads left of
+    the plan start, the years after it right. `rows`: year, estimate, lower, upper."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    df = rows.sort_values("year")
+    pre, post = df[df["year"] < start], df[df["year"] >= start]
+    for part, colour, label in ((pre, PALETTE[4], "vor dem Planstart"), (post, PALETTE[0], "ab dem Planstart")):
+        if part.empty:
+            continue
+        err = [(part["estimate"] - part["lower"]).fillna(0), (part["upper"] - part["estimate"]).fillna(0)]
+        ax.errorbar(part["year"], part["estimate"], yerr=err, fmt="o", ms=4, capsize=2, color=colour, label=label)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.axvline(start - 0.5, color="grey", lw=0.8, ls="--")
+    ax.annotate(f"Bezug {reference}", (reference, 0), textcoords="offset points", xytext=(0, 8), ha="center",
+                fontsize=7)
+    return _year_axes(fig, ax, title, "Veränderung des Abstands (Pp.)")
+
+
+def benchmark_figure(values: dict, real: dict, title: str):
+    """Per outcome (rows): the benchmark groups' estimates (open circles) and the evaluation group's (filled)."""
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(values) + 1.2))
+    names = list(values)
+    for i, name in enumerate(names):
+        v = values[name]
+        ax.plot(v, [i] * len(v), "o", mfc="none", color=PALETTE[4], ms=6,
+                label="gleich ausgewählte Gruppen ohne Plan" if i == 0 else None)
+        ax.plot([real[name]], [i], "D", color=PALETTE[0], ms=6, label="Evaluationsgruppe ab 2020" if i == 0 else None)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.set_xlabel("Veränderung des Abstands (Pp., SDID)")
+    german_axis(ax, "x", 1)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return fig

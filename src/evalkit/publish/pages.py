@@ -13,6 +13,7 @@ from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
 from evalkit.indicators.catalogue import GOALS, Catalogue
+from evalkit.publish.findings import cycle_summary
 from evalkit.publish.fmt import day_de
 from evalkit.publish.report import LEVEL_DE, PAGE_TITLES
 from evalkit.paths import Project
@@ -159,7 +160,9 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
              + (f", verglichen mit dem Zyklus [{p.compare_with}](../{p.compare_with}/index.qmd)." if p.compare_with
                 else "; dies ist die Ausgangslage vor dem Plan."), "",
              "Eigene Berechnungen der Evaluation aus öffentlichen Daten, keine Veröffentlichung der Stadt Leipzig "
-             "([Impressum](../../impressum.qmd)).", "", "## Berichtsseiten", ""]
+             "([Impressum](../../impressum.qmd)).", "",
+             cycle_summary(cdir / "tabellen", p.cycle, p.compare_with, p.reference_year), "",
+             "## Berichtsseiten", ""]
     for name, title in PAGE_TITLES.items():
         if (cdir / f"{name}.ipynb").is_file():
             lines.append(f"- [{title}]({name}.ipynb)")

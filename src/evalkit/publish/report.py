@@ -195,4 +195,13 @@ def nav(ctx: Context, page: str) -> str:
         parts.append(f"← [{PAGE_TITLES[order[i - 1]]}]({order[i - 1]}.ipynb)")
     if i + 1 < len(order):
         parts.append(f"[{PAGE_TITLES[order[i + 1]]}]({order[i + 1]}.ipynb) →")
-    return " · ".join(parts)
+    return " · ".join(parts) + "\n\n" + years_callout_for(ctx)
+
+
+def years_callout_for(ctx: Context) -> str:
+    """At the top of every page of a cycle without outcome years newer than its compared cycle's."""
+    from evalkit.analyses.cycle import outcome_years
+    from evalkit.publish.findings import years_callout, years_note
+
+    p = ctx.params
+    return years_callout(years_note(outcome_years(ctx), p.cycle, p.compare_with, p.reference_year))

@@ -114,21 +114,25 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     # summary
     top = idx[idx["top13"]].sort_values("rank")
     out.append(heading("Zusammenfassung"))
-    out.append(para(f"Dieser Bericht beschreibt die Lage in Leipzig zum Bezugsjahr {p.reference_year}"
+    from evalkit.publish.findings import PANDEMIC, cycle_summary, years_note
+
+    no_new = years_note(read_table(tab / "ergebnisjahre.csv"), p.cycle, p.compare_with, p.reference_year) \
+        if (tab / "ergebnisjahre.csv").is_file() else ""
+    out.append(para((f"Dieser Bericht beschreibt die Lage in Leipzig nach den zuletzt verfügbaren Daten"
+                     f" (Bezugsjahr des Zyklus {p.reference_year})" if not no_new else
+                     f"Dieser Bericht zum Zyklus {p.cycle} beschreibt die zuletzt verfügbaren Daten")
                     + (f" und vergleicht sie mit dem Evaluationszyklus {p.compare_with}." if p.compare_with else ".")
                     + " Alle Werte sind aus Zählungen je Ortsteil neu berechnet; größere Gebiete entstehen durch "
                     "Summieren von Zählern und Nennern. Die Daten der Stadt reichen je nach Thema bis 2022, 2023 "
                     "oder 2024; jede Tabelle nennt das Jahr."))
+    summary = cycle_summary(tab, p.cycle, p.compare_with, p.reference_year, heading="##", callout=False)
+    if summary:
+        out.append(summary)
     out.append(para("Den höchsten berechneten Bedarf haben in diesem Zyklus: "
                     + ", ".join(map(md, top["area_name"].head(5))) + f" (die {len(top)} Ortsteile mit dem höchsten Index "
                     "stehen in Abschnitt 3). Verglichen wird die Entwicklung aber mit einer vor dem Plan "
                     f"festgelegten Evaluationsgruppe aus {len(group)} Ortsteilen: " + ", ".join(map(md, group["area_name"]))
                     + "."))
-    main = its[(its["indicator"] == "kinder_sgb2_quote")]
-    if len(main):
-        post = list(range(ctx.params.evaluation.plan_start, (ctx.year("kinder_sgb2_quote") or p.reference_year) + 1))
-        out.append(para("Kinderarmut (Kinder im SGB-II-Bezug): "
-                        + its_reading_aid("Kinder im SGB-II-Bezug", main, post, ctx.params.evaluation.plan_start)))
     out.append(para("Was die Daten nicht zeigen: Bildungserfolge, Hilfen zur Erziehung und Angebote der Jugendarbeit "
                     "sind je Ortsteil nicht öffentlich; der Vergleich beschreibt Entwicklungen und erlaubt keine "
                     "Aussage darüber, ob der Plan sie verursacht hat."))
@@ -178,14 +182,20 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     # trends
     out.append(heading("Entwicklung seit dem Planstart"))
     out.append(para("Je Kennzahl ein Modell über alle Jahre und Ortsteile: Niveau und jährlicher Trend der "
-                    "Evaluationsgruppe vor und nach 2020 im Vergleich zum übrigen Stadtgebiet, mit "
-                    "Permutationstest (999 zufällige Gruppen) und Placebo (vorgetäuschter Start 2016)."))
+                    f"Evaluationsgruppe vor und nach {ctx.params.evaluation.plan_start} im Vergleich zum übrigen "
+                    f"Stadtgebiet, mit Permutationstest ({ctx.params.evaluation.permutations} zufällige Gruppen) und "
+                    f"Placebo (vorgetäuschter Start {ctx.params.evaluation.placebo_start}). Die Hauptschätzung "
+                    "(synthetische Differenz-von-Differenzen) und der Vergleich mit gleich ausgewählten Gruppen ohne "
+                    "Plan stehen in der Zusammenfassung und auf der Seite „Trends und Abstände“."))
     if not its["indicator"].isin(analyses.TREND_INDICATORS).any():
         out.append(para(f"Im Zyklus {p.cycle} (Bezugsjahr {p.reference_year}) liegt noch kein Jahr nach dem Planstart "
                         f"{ctx.params.evaluation.plan_start} vor; dieser Zyklus beschreibt die Ausgangslage, mit der "
                         "die späteren Zyklen die Entwicklung vergleichen."))
-    alt_labels = {k: f"{b} ({len(m)} Ortsteile)" for k, (m, b) in analyses.sensitivity_groups(ctx).items()}
     members = set(group["area_code"].astype(str))
+    alt = analyses.sensitivity_groups(ctx)
+    distinct, same = analyses.evaluation.distinct_groups(members, {k: m for k, (m, _) in alt.items()})
+    alt_labels = {k: f"{b} ({len(m)} Ortsteile)" for k, (m, b) in alt.items() if k in distinct}
+    equal = [f"{b} ({len(m)} Ortsteile)" for k, (m, b) in alt.items() if k in same]
     for ind in analyses.TREND_INDICATORS:
         rows_i = its[its["indicator"] == ind]
         if rows_i.empty:
@@ -201,7 +211,12 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
         out.append(f"![{md(spec.name)}: Evaluationsgruppe und übriges Stadtgebiet, "
                    f"{ctx.params.evaluation.first_year}–{until}](trend-{ind}.svg){{width=85%}}\n")
         post = list(range(ctx.params.evaluation.plan_start, until + 1))
-        out.append(para(its_reading_aid(spec.name, rows_i, post, ctx.params.evaluation.plan_start, alt_labels)))
+        g = analyses.evaluation.gap_series(ctx.indicators, ind, members, ctx.params.evaluation.first_year, until)
+        g = g.set_index("year")
+        y0 = ctx.params.evaluation.plan_start - 1
+        above = bool(g.loc[y0, "gap"] > 0) if y0 in g.index else True
+        out.append(para(its_reading_aid(spec.name, rows_i, post, ctx.params.evaluation.plan_start, alt_labels,
+                                        above=above, pandemic=ind in PANDEMIC, equal_groups=equal)))
 
     # measures
     out.append(heading("Maßnahmen"))
