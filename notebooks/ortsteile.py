@@ -43,7 +43,7 @@ display(Markdown(
 for ind, tab in zip(ctx.params.map_indicators, tables):
     spec = ctx.catalogue.get(ind)
     year = ctx.year(ind)
-    display(Markdown(f"## {spec.name} ({year})\n\n{spec.definition}"
+    display(Markdown(f"## {md(spec.name)} ({year})\n\n{md(spec.definition)}"
                      + ("" if year == ctx.params.reference_year else
                         f"\n\n*Letzte verfügbare Daten: {year}; Bezugsjahr des Zyklus ist {ctx.params.reference_year}.*")))
     title = f"{spec.name}, {year}"

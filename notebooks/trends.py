@@ -200,7 +200,7 @@ for ind in analyses.TREND_INDICATORS:
     spec = ctx.catalogue.get(ind)
     until = ctx.year(ind)
     fitted = analyses.its.fitted_series(ctx.indicators, ind, members, ev.plan_start, ev.first_year, until)
-    display(Markdown(f"### {spec.name}"))
+    display(Markdown(f"### {md(spec.name)}"))
     fig = figures.its_figure(fitted, spec.name, spec.unit, ev.plan_start)
     figures.show(fig, caption=f"{spec.name}: beobachtete Anteile (Punkte) und die angepassten Geraden vor und nach "
                               f"{ev.plan_start}, Evaluationsgruppe und übriges Stadtgebiet.",
@@ -224,7 +224,7 @@ for ind in analyses.TREND_INDICATORS:
     spec = ctx.catalogue.get(ind)
     s = trends.group_series(ctx.indicators, ind, members, ctx.year(ind))
     s = s[s.year >= 2008]
-    display(Markdown(f"### {spec.name}"))
+    display(Markdown(f"### {md(spec.name)}"))
     series = {}
     for grp, label in (("schwerpunkt", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet")):
         series[label] = s[s.group == grp]
@@ -240,7 +240,7 @@ for ind in analyses.TREND_INDICATORS:
                               "(Band: 95-%-Intervall).",
                  alt=f"Liniendiagramm des Abstands; zuletzt ({int(last.year)}) {de(last.gap)} Prozentpunkte.")
     rows = tt[tt.indicator == ind]
-    display(Markdown("**Lesehilfe.** " + reading_aids.reading_aid(f"der Wert „{spec.name}“", rows, s)))
+    display(Markdown("**Lesehilfe.** " + md(reading_aids.reading_aid(f"der Wert „{spec.name}“", rows, s))))
 
 # %% [markdown]
 # ## Grenzen dieser Auswertung

@@ -25,7 +25,7 @@ from IPython.display import Markdown, display
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
-from evalkit.publish.fmt import de, de_by_unit, md_table, year_label
+from evalkit.publish.fmt import de, de_by_unit, md, md_table, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "uebersicht")))
@@ -54,7 +54,7 @@ view = kf.assign(
 )
 for section, members in report.by_goal(ctx, kf["indicator"]):
     part = view[kf["indicator"].isin(members)]
-    display(Markdown(f"### {section}"))
+    display(Markdown(f"### {md(section)}"))
     display(Markdown(md_table(part[["Kennzahl", "Rolle", "Datenstand", "Wert", "Intervall", "Vergleich", "Änderung"]],
                             numeric={"Wert", "Intervall", "Vergleich", "Änderung"},
                             caption=f"{section}: Kennzahlen der Stadt Leipzig, Zyklus {ctx.params.cycle}"

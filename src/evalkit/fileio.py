@@ -48,8 +48,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def table_bytes(df: pd.DataFrame) -> bytes:
-    """CSV bytes that are the same for the same frame on every run: fixed line ending, no index."""
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """CSV bytes that are the same for the same frame on every run: fixed line ending, no index; text cells a
+    spreadsheet would run as a formula are quoted (every download and result goes through here)."""
+    return spreadsheet_safe(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

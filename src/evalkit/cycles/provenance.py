@@ -19,17 +19,19 @@ PACKAGES = ["evalkit", "pandas", "numpy", "statsmodels", "matplotlib", "seaborn"
 
 
 def input_files(project: Project) -> list[Path]:
-    """The files every cycle notebook depends on, beside its own parameter files.
+    """The files the cycle notebooks depend on, beside their own parameter files: every file under data/ (the
+    committed registry, catalogue, areas, index methods, measures, reference lists and name corrections, the
+    restricted inputs, the processed tables), not a hand-kept list, so that no kind of input can change without
+    the notebooks re-executing. A file that disappears (a restricted file deleted) changes the set as well.
 
     The fetched files count by content, not MANIFEST.json itself: a re-fetch of identical bytes only moves
     the retrieval time, and that must not re-execute every notebook.
     """
-    return [project.indicators_csv, project.processed / "share_check.csv", project.processed / "legacy_check.csv",
-            project.processed / "density_check.csv", project.processed / "city_check.csv",
-            project.processed / "unpublished.csv", project.processed / "incomplete.csv",
-            project.processed / "suppressed.csv",
-            *fetched_files(project.raw), project.areas_file, project.catalogue_file,
-            *sorted(project.data.glob("measures/*")), *sorted(project.data.glob("reference/*"))]
+    skip = {project.raw}
+    files = [p for p in sorted(project.data.rglob("*"))
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(project.data).parts)
+             and not any(s in p.parents for s in skip)]
+    return [*files, *fetched_files(project.raw)]
 
 
 def fetched_files(raw: Path) -> list[Path]:

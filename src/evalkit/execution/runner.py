@@ -8,7 +8,6 @@ it succeeded, so a failing notebook never replaces its last good executed copy.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import multiprocessing
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
+from evalkit.publish.fmt import md
 from evalkit.errors import EvalkitError, NotebookError
 from evalkit.execution import kernels
 from evalkit.fileio import (
@@ -181,8 +181,9 @@ def _set_title(nb, values: dict) -> None:
     for cell in nb.cells:
         if cell.cell_type == "raw" and cell.source.lstrip().startswith("---"):
             src = cell.source
-            for k, v in values.items():  # data-derived: no markup, no quote that ends the YAML string
-                src = src.replace("{" + k + "}", html.escape(str(v), quote=True))
+            for k, v in values.items():  # data-derived: no markup, no shortcode, no quote that ends the YAML
+                # string: Markdown-inert (md), then escaped for the double-quoted YAML scalar it sits in
+                src = src.replace("{" + k + "}", json.dumps(md(" ".join(str(v).split())), ensure_ascii=False)[1:-1])
             cell.source = src
             return
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 
 import matplotlib
@@ -13,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from evalkit.publish.fmt import de  # noqa: E402
+from evalkit.publish.fmt import de, html_text  # noqa: E402
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]  # Okabe-Ito
 CREDIT = "Quelle: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); eigene Berechnungen."
@@ -37,8 +36,8 @@ def figure_html(fig, caption: str, alt: str, credit: str = CREDIT) -> str:
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure class="evalkit-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-            f'style="max-width:100%"><figcaption>{html.escape(caption)} <small>{html.escape(credit)}</small>'
+    return (f'<figure class="evalkit-figure"><img src="data:image/png;base64,{data}" alt="{html_text(alt)}" '
+            f'style="max-width:100%"><figcaption>{html_text(caption)} <small>{html_text(credit)}</small>'
             f"</figcaption></figure>")
 
 

@@ -111,6 +111,20 @@ def md(text) -> str:
     return html.escape(str(text).translate(_MD_SPECIAL), quote=True)
 
 
+def html_text(text) -> str:
+    """A data-derived string for raw HTML (figure captions, alt texts): escaped, and braces as entities, so that
+    neither a tag nor a Quarto shortcode ({{< … >}}) survives."""
+    return html.escape(str(text), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def yaml_str(text) -> str:
+    """A data-derived string as a YAML scalar in front matter: Markdown-inert (Quarto reads titles as Markdown)
+    and quoted so that no quote, colon or newline ends it (JSON strings are YAML double-quoted scalars)."""
+    import json
+
+    return json.dumps(md(" ".join(str(text).split())), ensure_ascii=False)
+
+
 def year_ranges(years) -> str:
     """2018, 2019, 2020, 2022 → "2018–2020, 2022": consecutive years as one range, gaps as gaps."""
     ys = sorted({int(y) for y in years})

@@ -14,7 +14,7 @@ from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
 from evalkit.indicators.catalogue import GOALS, Catalogue
 from evalkit.publish.findings import cycle_summary
-from evalkit.publish.fmt import day_de
+from evalkit.publish.fmt import day_de, md, yaml_str
 from evalkit.publish.report import LEVEL_DE, PAGE_TITLES
 from evalkit.paths import Project
 
@@ -53,9 +53,10 @@ def german_table(sub: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 def write_excel_csv(path: Path, df: pd.DataFrame) -> None:
     """CSV as German Excel opens it with a double click: UTF-8 with BOM (else "SÃ¼d"), `;` between fields,
     decimal comma; numbers rounded to 4 decimals. Same table, same bytes."""
-    from evalkit.fileio import atomic_write_bytes
+    from evalkit.fileio import atomic_write_bytes, spreadsheet_safe
 
-    text = df.to_csv(sep=";", decimal=",", index=False, float_format="%.4f", lineterminator="\r\n")
+    text = spreadsheet_safe(df).to_csv(sep=";", decimal=",", index=False, float_format="%.4f",
+                                       lineterminator="\r\n")
     atomic_write_bytes(path, "\ufeff".encode("utf-8") + text.encode("utf-8"))
 
 
@@ -150,13 +151,16 @@ def _title(nb_path: Path) -> str:
         if cell.cell_type == "raw":
             for line in cell.source.splitlines():
                 if line.startswith("title:"):
-                    return line.split(":", 1)[1].strip().strip('"')
+                    import yaml
+
+                    return str(yaml.safe_load(line.split(":", 1)[1]))
     return nb_path.stem
 
 
 def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
-    lines = ["---", f'title: "{p.title}"', f'description: "{p.description} (Bezugsjahr {p.reference_year})"',
-             "---", "", f"{p.description}. Bezugsjahr **{p.reference_year}**"
+    lines = ["---", f"title: {yaml_str(p.title)}",
+             f"description: {yaml_str(f'{p.description} (Bezugsjahr {p.reference_year})')}",
+             "---", "", f"{md(p.description)}. Bezugsjahr **{p.reference_year}**"
              + (f", verglichen mit dem Zyklus [{p.compare_with}](../{p.compare_with}/index.qmd)." if p.compare_with
                 else "; dies ist die Ausgangslage vor dem Plan."), "",
              "Eigene Berechnungen der Evaluation aus öffentlichen Daten, keine Veröffentlichung der Stadt Leipzig "
@@ -310,21 +314,23 @@ def catalogue_page(catalogue: Catalogue) -> str:
         for role in ("Ergebnis", "Kontext"):
             inds = [i for i in catalogue.indicators if goal in i.goals and i.role == role]
             if inds:
-                out += [f"**{ROLE_DE[role]}:** " + ", ".join(f"[{i.name}](#{i.id})" for i in inds) + ".", ""]
+                out += [f"**{ROLE_DE[role]}:** " + ", ".join(f"[{md(i.name)}](#{i.id})" for i in inds) + ".", ""]
         out += [f"**Nicht messbar mit öffentlichen Daten:** {NOT_MEASURABLE[goal]}", ""]
     direction = {True: "höher = mehr Bedarf", False: "niedriger = mehr Bedarf", None: "beschreibend"}
     out += ["## Die Indikatoren im Einzelnen", ""]
     for ind in catalogue.indicators:
-        out += [f"### {ind.name} {{#{ind.id}}}", "", ind.definition.strip(), "",
-                "| | |", "|---|---|", f"| Einheit | {ind.unit} |",
-                f"| Zähler | {quantity_text(ind.numerator)} |", f"| Nenner | {quantity_text(ind.denominator)} |",
-                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziele | {', '.join(ind.goals)} |",
-                f"| Rolle | {ind.role} |", f"| Handlungsfeld | {ind.focus} |",
-                f"| Quellen | {', '.join(ind.sources)} |", f"| Lizenz | {ind.source_credit}, {ind.licence} |",
-                f"| Kennung (Downloads) | {ind.id} |"]
+        out += [f"### {md(ind.name)} {{#{ind.id}}}", "", md(ind.definition.strip()), "",
+                "| | |", "|---|---|", f"| Einheit | {md(ind.unit)} |",
+                f"| Zähler | {md(quantity_text(ind.numerator))} |",
+                f"| Nenner | {md(quantity_text(ind.denominator))} |",
+                f"| Richtung | {direction[ind.higher_is_worse]} |", f"| IKJHP-Ziele | {md(', '.join(ind.goals))} |",
+                f"| Rolle | {md(ind.role)} |", f"| Handlungsfeld | {md(ind.focus)} |",
+                f"| Quellen | {md(', '.join(ind.sources))} |",
+                f"| Lizenz | {md(ind.source_credit)}, {md(ind.licence)} |",
+                f"| Kennung (Downloads) | {md(ind.id)} |"]
         if ind.restricted:
             out.append("| Zugang | nicht öffentlich, veröffentlicht nur mit Geheimhaltung |")
         if ind.check:
-            out.append(f"| Abgleich | veröffentlichter Anteil „{ind.check.split(':', 1)[1]}“ |")
+            out.append(f"| Abgleich | veröffentlichter Anteil „{md(ind.check.split(':', 1)[1])}“ |")
         out.append("")
     return "\n".join(out)

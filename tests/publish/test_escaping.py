@@ -1,0 +1,103 @@
+"""No text from a file becomes markup, a shortcode, a formula or broken front matter: payloads through every field
+that reaches a page title, a page body, the catalogue page, a figure and a download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+PAYLOADS = ['<script>alert(1)</script>', '<img src=x onerror="alert(1)">', "{{< env HOME >}}",
+            'Titel mit "Anführung" und: Doppelpunkt', "```{=html}\n<b>roh</b>\n```", "$x^2$ @zitat *fett* [a](b)",
+            "=HYPERLINK(\"http://x\")", "Zeile\nneue: zeile"]
+
+
+def front_matter(text: str) -> dict:
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_cycle_page_title_and_description_stay_text(tmp_path, payload):
+    from evalkit.cycles.params import CycleParams
+    from evalkit.paths import Project
+    from evalkit.publish.pages import cycle_index
+
+    p = CycleParams(cycle=2024, title=payload, description=payload, reference_year=2024, indicators=[],
+                    map_indicators=[], profile_indicators=[], levels=["ortsteil"])
+    (tmp_path / "tabellen").mkdir()
+    page = cycle_index(Project(tmp_path), p, tmp_path)
+    fm = front_matter(page)  # parses: a quote or colon in the title does not break the site
+    assert "title" in fm and "description" in fm
+    for bad in ("<script", "<img", "{{<", "```{=html}", "\n<b>"):
+        assert bad not in page
+    assert "&lt;script&gt;" in page or "script" not in payload
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_notebook_front_matter_placeholders_stay_text(payload):
+    import nbformat
+
+    from evalkit.execution.runner import _set_title
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_raw_cell('---\ntitle: "Überblick {cycle}"\nsubtitle: "{description}"\n---')]
+    _set_title(nb, {"cycle": 2024, "description": payload})
+    fm = front_matter(nb.cells[0].source + "\n")
+    assert fm["title"] == "Überblick 2024"
+    for bad in ("<script", "<img", "{{<", "\n"):
+        assert bad not in fm["subtitle"]
+
+
+def test_catalogue_page_escapes_every_field():
+    from evalkit.indicators.catalogue import load_catalogue
+    from evalkit.publish.pages import catalogue_page
+    from tests.conftest import REPO
+
+    cat = load_catalogue(REPO / "data/indicators.yaml")
+    first = cat.indicators[0]
+    hostile = first.model_copy(update={"name": PAYLOADS[0], "definition": PAYLOADS[2], "focus": PAYLOADS[1]})
+    cat.indicators[0] = hostile
+    page = catalogue_page(cat)
+    assert "<script" not in page and "{{<" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_figure_caption_and_alt_text_stay_text():
+    import matplotlib.pyplot as plt
+
+    from evalkit.publish.figures import figure_html
+
+    fig, _ = plt.subplots()
+    html = figure_html(fig, caption=PAYLOADS[2] + PAYLOADS[0], alt=PAYLOADS[1])
+    assert "{{<" not in html and "<script" not in html and 'onerror="' not in html
+
+
+def test_every_table_quotes_cells_a_spreadsheet_would_run(tmp_path):
+    from evalkit.fileio import write_table
+    from evalkit.publish.pages import write_excel_csv
+
+    df = pd.DataFrame({"name": ["=1+1", "+49", "-x", "@SUM(A1)", "Grünau"], "value": [-1.5, 2.0, -3.0, 4.0, 5.0]})
+    write_table(tmp_path / "a.csv", df)
+    write_excel_csv(tmp_path / "b.csv", df)
+    for f in ("a.csv", "b.csv"):
+        text = (tmp_path / f).read_text(encoding="utf-8-sig")
+        for cell in ("'=1+1", "'+49", "'-x", "'@SUM(A1)"):
+            assert cell in text
+        assert "-1.5" in text or "-1,5" in text  # numbers stay numbers
+        assert "\n=1" not in text and ";=1" not in text and ",=1" not in text
+
+
+def test_evalkit_index_result_quotes_formula_ids(tmp_path):
+    from evalkit.analyses.index import run_index
+    from tests.conftest import REPO
+
+    table = tmp_path / "t.csv"
+    table.write_text('id;name;a;b\n=HYPERLINK("x");=cmd;1;2\nb;B;3;1\nc;C;2;2\n', encoding="utf-8")
+    method = tmp_path / "m.yaml"
+    method.write_text("id: id\nname: name\nindicators: {a: 1, b: 1}\nclasses:\n  - {label: x, from: null, to: null}\n",
+                      encoding="utf-8")
+    run_index(table, method, tmp_path / "r.csv")
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'=cmd" in text
+    del REPO
