@@ -24,3 +24,12 @@ def test_every_command_and_option_has_help(name):
         if isinstance(action, argparse._HelpAction):
             continue
         assert action.help, f"evalkit {name} {action.option_strings or action.dest}: no help text"
+
+
+def test_a_cycle_that_is_not_a_year_is_a_usage_error_not_a_traceback(capsys):
+    from evalkit.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--cycle", "zwanzig"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "invalid int value: 'zwanzig'" in err and "Traceback" not in err

@@ -176,9 +176,10 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
         sp.add_argument("--force", action="store_true", help="re-execute even when nothing changed")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
-        sp.add_argument("--kernels", choices=["audited", "fresh"], default=None,
-                        help="audited (default): a warm kernel reused only while its global state is provably "
-                             "unchanged; fresh: a new kernel per notebook ($EVALKIT_KERNELS)")
+        sp.add_argument("--kernels", choices=["forked", "audited", "fresh"], default=None,
+                        help="forked (default): a never-used kernel per notebook, forked from a pre-imported "
+                             "server; audited: a warm kernel reused while its audited state is unchanged; fresh: "
+                             "a new kernel per notebook as papermill starts it ($EVALKIT_KERNELS)")
         sp.add_argument("--timeout", type=float, default=None,
                         help="seconds a cell may run before the notebook fails (default 600, "
                              "$EVALKIT_CELL_TIMEOUT)")
@@ -200,13 +201,13 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="execute the cycle notebooks with papermill into reports/<cycle>/")
     g = r.add_mutually_exclusive_group(required=True)
-    g.add_argument("--cycle", action="append", help="a cycle (e.g. 2022); repeatable")
+    g.add_argument("--cycle", action="append", type=int, help="a cycle (e.g. 2022); repeatable")
     g.add_argument("--all", action="store_true", help="every params/cycle-*.yaml")
     run_opts(r)
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("verify", help="re-execute a cycle in a temporary folder and compare its results")
-    v.add_argument("--cycle", required=True, help="the cycle to verify (e.g. 2022)")
+    v.add_argument("--cycle", required=True, type=int, help="the cycle to verify (e.g. 2022)")
     v.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
     v.set_defaults(func=cmd_verify)
 
@@ -216,7 +217,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_site)
 
     lab = sub.add_parser("lab", help="start JupyterLab in the project; templates open as notebooks of one cycle")
-    lab.add_argument("--cycle", help="the cycle whose parameters the templates use (default: the latest)")
+    lab.add_argument("--cycle", type=int, help="the cycle whose parameters the templates use (default: the latest)")
     lab.add_argument("--port", type=int, help="port of the server (default: JupyterLab's, 8888 or the next free)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     lab.set_defaults(func=cmd_lab)

@@ -57,3 +57,40 @@ def test_effective_year_falls_back_to_latest_available():
     assert effective_year(TABLE, "migrationsanteil", 2024) == 2023
     assert effective_year(TABLE, "kinder_sgb2_quote", 2021) == 2021
     assert effective_year(TABLE, "migrationsanteil", 2019) is None
+
+
+KNOWN = [2018, 2020, 2022, 2024]
+
+
+def test_a_partial_weight_override_keeps_the_other_defaults(tmp_path):
+    """`priority: {weights: {migrationsanteil: 0}}` switches one component off; it used to replace all of them."""
+    p = load_cycle(bad(tmp_path, lambda r: r.update(priority={"weights": {"migrationsanteil": 0}})), CAT,
+                   (2000, 2024), KNOWN)
+    assert p.priority.weights == {"kinder_sgb2_quote": 0.35, "alleinerziehende_bg_anteil": 0.2,
+                                  "arbeitslose_anteil": 0.15, "arbeitslose_u25": 0.15}
+    p = load_cycle(bad(tmp_path, lambda r: r.update(priority={"weights": {"arbeitslose_u25": 0.5}})), CAT,
+                   (2000, 2024), KNOWN)
+    assert p.priority.weights["arbeitslose_u25"] == 0.5 and len(p.priority.weights) == 5
+
+
+@pytest.mark.parametrize("priority,needle", [
+    ({"weights": {k: 0 for k in ["kinder_sgb2_quote", "alleinerziehende_bg_anteil", "arbeitslose_anteil",
+                                 "arbeitslose_u25", "migrationsanteil"]}}, "every weight is 0"),
+    ({"weights": {"arbeitslose_u25": -0.2}}, "negative"),
+    ({"weights": {"arbeitslose_u25": float("nan")}}, "not a finite number"),
+    ({"weights": {"arbeitslose_u25": float("inf")}}, "not a finite number"),
+    ({"top_k": 0}, "key 'priority.top_k'"),
+    ({"top_k": 500}, "key 'priority.top_k'"),
+    ({"window": 40}, "key 'priority.window'"),
+    ({"perturbations": -5}, "key 'priority.perturbations'"),
+    ({"min_denominator": -1}, "key 'priority.min_denominator'"),
+])
+def test_settings_that_cannot_be_true_are_refused(tmp_path, priority, needle):
+    with pytest.raises(ParamsError, match=needle):
+        load_cycle(bad(tmp_path, lambda r: r.update(priority=priority)), CAT, (2000, 2024), KNOWN)
+
+
+def test_an_evaluation_group_from_the_period_it_judges_is_refused(tmp_path):
+    with pytest.raises(ParamsError, match="taken from the period it judges"):
+        load_cycle(bad(tmp_path, lambda r: r.update(evaluation={"group_from_cycle": 2022})), CAT, (2000, 2024),
+                   KNOWN)

@@ -9,7 +9,8 @@ import pytest
 from evalkit.errors import NotebookError
 from evalkit.execution import kernels, runner
 
-PRELOAD = ["numpy", "pandas", "matplotlib.pyplot", "evalkit.publish.fmt"]
+PRELOAD = ["numpy", "pandas", "matplotlib.pyplot", "evalkit.publish.fmt", "evalkit.publish.report",
+           "evalkit.analyses.cycle"]
 PROBE = """
 import json, os, random, sys, warnings
 import matplotlib, matplotlib.pyplot as plt, numpy as np, pandas as pd
@@ -19,6 +20,23 @@ print(json.dumps({"rc": matplotlib.rcParams["lines.linewidth"], "pd": pd.get_opt
                   "random": random.random(), "env": os.environ.get("EVALKIT_LEAK"), "cwd": os.getcwd(),
                   "de": fmt.de(1234.5, 1), "figs": plt.get_fignums(), "leak": "leak" in globals()}))
 """
+# what the audit of a warm kernel cannot see (it compares attributes by identity): only a new process is safe
+DEEP_PROBE = """
+import json
+import pandas as pd
+import evalkit.errors as errors, evalkit.publish.fmt as fmt, evalkit.publish.report as report
+import evalkit.analyses.cycle as cycle
+print(json.dumps({"dict": report.PAGE_TITLES.get("trends"), "list": len(cycle.TREND_INDICATORS),
+                  "class": hasattr(errors.EvalkitError, "leak"), "pandas": pd.DataFrame({"a": [1]}).to_csv(index=False),
+                  "default": fmt.de(1234.5)}))
+"""
+IN_PLACE = {
+    "module dict changed in place": "import evalkit.publish.report as r; r.PAGE_TITLES['trends'] = 'gefälscht'",
+    "module list changed in place": "import evalkit.analyses.cycle as c; c.TREND_INDICATORS.append('x')",
+    "class attribute": "import evalkit.errors as e; e.EvalkitError.leak = 1",
+    "patched pandas method": "import pandas as pd; pd.DataFrame.to_csv = lambda *a, **k: 'gefälscht'",
+    "function default": "import evalkit.publish.fmt as f; f.de.__defaults__ = (3, True)",
+}
 CHANGES = {
     "rcParams": "import matplotlib; matplotlib.rcParams['lines.linewidth'] = 7",
     "pandas option": "import pandas as pd; pd.set_option('display.max_rows', 3)",
@@ -87,6 +105,46 @@ def test_no_notebook_sees_another_notebooks_state(tmp_path, session):
     assert seen == reference and timing["reused"] is True and timing["kernel"] == 0
 
 
+def deep_probe(tmp_path):
+    timing, text = run(tmp_path, template(tmp_path, "deep", DEEP_PROBE), "deep")
+    return timing, json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("session", [("forked", 60.0)], indirect=True)
+def test_forked_kernels_isolate_every_escape(tmp_path, session):
+    """Every notebook on a never-used kernel forked from the pre-imported server: neither the audited changes
+    nor in-place changes of a module's dict or list, a class attribute, a patched pandas method or a function
+    default reach the next notebook."""
+    _, reference = probe(tmp_path)
+    _, deep_reference = deep_probe(tmp_path)
+    assert deep_reference["dict"] == "Trends und Abstände" and deep_reference["default"] == "1.234,5"
+    for kind, change in {**CHANGES, **IN_PLACE}.items():
+        run(tmp_path, template(tmp_path, "change", change), "change")
+        timing, seen = probe(tmp_path)
+        assert seen == reference, f"after a notebook changed the {kind}, the next one saw {seen}"
+        _, deep = deep_probe(tmp_path)
+        assert deep == deep_reference, f"after a notebook changed the {kind}, the next one saw {deep}"
+        assert timing["reused"] is False
+
+
+@pytest.mark.parametrize("session", [("forked", 60.0)], indirect=True)
+def test_forked_and_fresh_kernels_give_the_same_outputs(tmp_path, session):
+    """The same notebook on a forked kernel and on a kernel papermill starts: identical outputs (random streams
+    seeded, so the forked ones are the same every time)."""
+    code = ("import numpy as np, pandas as pd\nprint(pd.DataFrame({'a': np.arange(5) ** 2}).describe().to_csv())\n"
+            "import evalkit.publish.fmt as f\nprint(f.de(-1234.567, 2, True))")
+    _, a = run(tmp_path, template(tmp_path, "same", code), "a")
+    _, b = run(tmp_path, template(tmp_path, "same", code), "b")
+    fresh = kernels.KernelSession("fresh", PRELOAD, 60.0)
+    kernels._SESSION["session"] = fresh
+    try:
+        _, c = run(tmp_path, template(tmp_path, "same", code), "c")
+    finally:
+        fresh.shutdown()
+        kernels._SESSION["session"] = session
+    assert a == b == c and "−1.234,57" in a
+
+
 @pytest.mark.parametrize("session", [("fresh", 30.0)], indirect=True)
 def test_fresh_mode_starts_a_kernel_per_notebook(tmp_path, session):
     _, reference = probe(tmp_path)
@@ -97,7 +155,7 @@ def test_fresh_mode_starts_a_kernel_per_notebook(tmp_path, session):
     assert timing["reused"] is False
 
 
-@pytest.mark.parametrize("session", [("audited", 30.0), ("fresh", 30.0)], indirect=True)
+@pytest.mark.parametrize("session", [("forked", 30.0), ("audited", 30.0), ("fresh", 30.0)], indirect=True)
 def test_a_dying_kernel_ends_the_notebook_with_a_named_error(tmp_path, session):
     path = template(tmp_path, "dies", "import os\nos._exit(1)", "print('never')")
     t0 = time.monotonic()
@@ -108,13 +166,16 @@ def test_a_dying_kernel_ends_the_notebook_with_a_named_error(tmp_path, session):
     assert seen["leak"] is False
 
 
-@pytest.mark.parametrize("session", [("audited", 3.0), ("fresh", 3.0)], indirect=True)
+@pytest.mark.parametrize("session", [("forked", 3.0), ("audited", 3.0), ("fresh", 3.0)], indirect=True)
 def test_a_runaway_cell_is_stopped_at_the_timeout(tmp_path, session):
-    path = template(tmp_path, "sleeps", "import time\ntime.sleep(120)")
+    """The cell would sleep for 11 days; the notebook ends with the timeout's error. No wall-clock bound on a
+    speed-dependent step: the bound below is only there so that a broken timeout fails instead of hanging."""
+    path = template(tmp_path, "sleeps", "import time\ntime.sleep(10 ** 6)")
     t0 = time.monotonic()
     with pytest.raises(NotebookError, match=r"notebook sleeps .*longer than the timeout of 3 s"):
         run(tmp_path, path, "sleeps")
-    assert time.monotonic() - t0 < 30
+    assert time.monotonic() - t0 < 600
+    session.timeout = 120.0  # the probe's imports may take longer than 3 s on a loaded machine
     _, seen = probe(tmp_path)
     assert seen["leak"] is False
 
@@ -136,7 +197,7 @@ def test_template_imports_are_found():
 def test_kernel_mode_and_timeout_from_the_environment(monkeypatch):
     for var in ("EVALKIT_KERNELS", "EVALKIT_FRESH_KERNELS", "EVALKIT_CELL_TIMEOUT"):
         monkeypatch.delenv(var, raising=False)
-    assert kernels.mode_from_env() == "audited" and kernels.timeout_from_env() == kernels.DEFAULT_TIMEOUT
+    assert kernels.mode_from_env() == "forked" and kernels.timeout_from_env() == kernels.DEFAULT_TIMEOUT
     monkeypatch.setenv("EVALKIT_FRESH_KERNELS", "1")
     assert kernels.mode_from_env() == "fresh"
     monkeypatch.delenv("EVALKIT_FRESH_KERNELS")

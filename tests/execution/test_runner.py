@@ -156,7 +156,7 @@ def test_killed_run_leaves_complete_cycles_and_no_processes(built_copy):
     deadline, children = time.monotonic() + 120, []
     while time.monotonic() < deadline:  # wait until both workers run kernels and some notebooks are done
         children = psutil.Process(proc.pid).children(recursive=True)
-        kernels = [p for p in children if "ipykernel_launcher" in cmdline(p)]
+        kernels = [p for p in children if "ipykernel_launcher" in cmdline(p) or "forkserver launch" in cmdline(p)]
         if len(kernels) >= 2:
             time.sleep(3)  # a few notebooks further
             children = psutil.Process(proc.pid).children(recursive=True)

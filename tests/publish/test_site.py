@@ -172,3 +172,12 @@ def test_markdown_table_is_escaped_aligned_and_captioned():
     box = render(synthetic("Annahme: **alle** Stellen nach Bedarf."), {})
     assert "evalkit-synthetic" in box and "callout-warning" in box
     assert "Szenario / synthetisch – keine amtlichen Daten" in box and "<strong>alle</strong>" in box
+
+
+def test_published_files_follow_the_umask(built_project):
+    """mkstemp makes files 0600; a web server running as another user must be able to read what is published."""
+    import stat
+
+    private = [p for root in ("reports", "_site") for p in (built_project / root).rglob("*")
+               if p.is_file() and not p.name.startswith(".") and not stat.S_IMODE(p.stat().st_mode) & 0o044]
+    assert not private, private[:5]

@@ -207,7 +207,7 @@ def evaluation_results(ctx: Context, group: pd.DataFrame) -> dict[str, pd.DataFr
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=evaluation.COLUMNS)
     table = table[evaluation.COLUMNS]
     headline = (table["design"] == "hauptgruppe") & (
-        ((table["estimator"] == "sdid") & (table["inference"] == "placebo")) |
+        ((table["estimator"] == "sdid") & table["inference"].isin(["placebo", "jackknife"])) |
         ((table["estimator"] == "its") & table["term"].isin(["level_change", "slope_change"]) &
          (table["inference"] == "permutation_strata")))
     table["p_holm"] = evaluation.holm(table["p"].where(headline))

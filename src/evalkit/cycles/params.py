@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+import math
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evalkit.errors import ParamsError
 from evalkit.indicators.catalogue import Catalogue
@@ -16,22 +19,45 @@ from evalkit.yamlio import load_yaml
 Level = Literal["ortsteil", "stadtbezirk", "planungsraum", "stadt"]
 
 
+DEFAULT_WEIGHTS = {"kinder_sgb2_quote": 0.35, "alleinerziehende_bg_anteil": 0.2, "arbeitslose_anteil": 0.15,
+                   "arbeitslose_u25": 0.15, "migrationsanteil": 0.15}
+
+
 class PriorityParams(BaseModel):
     """Settings of the priority-area index (spec §4.5)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, float] = Field(default_factory=lambda: {
-        "kinder_sgb2_quote": 0.35, "alleinerziehende_bg_anteil": 0.2, "arbeitslose_anteil": 0.15,
-        "arbeitslose_u25": 0.15, "migrationsanteil": 0.15})
-    window: int = 3
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    window: int = Field(3, ge=1, le=10)
     normalise: Literal["z", "rank"] = "z"
-    top_k: int = 13
-    min_denominator: float = 50
-    perturbations: int = 500
-    concentration: float = 50.0
+    top_k: int = Field(13, ge=1, le=62)
+    min_denominator: float = Field(50, ge=0, le=100_000)
+    perturbations: int = Field(500, ge=0, le=100_000)
+    concentration: float = Field(50.0, gt=0, le=1e6)
     seed: int = 20201
-    alt_windows: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    alt_windows: list[Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _merge_weights(cls, v):
+        """A partial override changes the named components and keeps the others (0 switches one off); a weight
+        that is not a finite number ≥ 0, or weights that are all 0, are refused. The direction of a component
+        comes from the catalogue, never from a negative weight."""
+        if not isinstance(v, dict):
+            return v
+        merged = dict(DEFAULT_WEIGHTS)
+        for k, w in v.items():
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
+                raise ValueError(f"weight of {k!r} is not a finite number ({w!r})")
+            if w < 0:
+                raise ValueError(f"weight of {k!r} is negative ({w}); directions come from the catalogue "
+                                 "(higher_is_worse), weights are ≥ 0")
+            merged[k] = float(w)
+        merged = {k: w for k, w in merged.items() if w > 0}
+        if not merged:
+            raise ValueError("every weight is 0: the index would rank nothing")
+        return merged
     # empirical-Bayes smoothing of the pooled Ortsteil rates before standardising (Marshall); the priority page
     # shows how far it moves the ranks either way
     smoothing: Literal["none", "empirical_bayes"] = "none"
@@ -123,6 +149,15 @@ def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], kn
     if p.evaluation.group_from_cycle not in known_cycles:
         raise ParamsError(f"key 'evaluation.group_from_cycle': cycle {p.evaluation.group_from_cycle} does not exist",
                           file=path, expected=f"one of {sorted(known_cycles)}")
+    if p.evaluation.group_from_cycle >= p.evaluation.plan_start:
+        raise ParamsError(f"key 'evaluation.group_from_cycle': cycle {p.evaluation.group_from_cycle} is not before "
+                          f"the plan start {p.evaluation.plan_start}: the group would be taken from the period it "
+                          "judges", file=path, expected=f"a cycle before {p.evaluation.plan_start}")
+    ev = p.evaluation
+    if not ev.first_year < ev.placebo_start < ev.plan_start or not ev.first_year < ev.early_window_year < ev.plan_start:
+        raise ParamsError(f"keys 'evaluation.*': first_year {ev.first_year}, placebo_start {ev.placebo_start} and "
+                          f"early_window_year {ev.early_window_year} must lie before plan_start {ev.plan_start}",
+                          file=path, expected="first_year < placebo_start, early_window_year < plan_start")
     if p.compare_with is not None and p.compare_with not in known_cycles:
         raise ParamsError(f"key 'compare_with': cycle {p.compare_with} does not exist", file=path,
                           expected=f"one of {sorted(known_cycles)} or null")

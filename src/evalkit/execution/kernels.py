@@ -1,8 +1,12 @@
 """Kernels for the runner's workers: every notebook starts from the same state, and no execution runs unbounded.
 
-Two modes (EVALKIT_KERNELS or `evalkit run --kernels`):
+Three modes (EVALKIT_KERNELS or `evalkit run --kernels`):
 
-- **audited** (default): a worker keeps one kernel, started with the templates' imports preloaded, and records a
+- **forked** (default): a worker starts one fork server that imports the templates' libraries once
+  (`forkserver`); every notebook gets a never-used kernel forked from it. The isolation of a new kernel (no
+  in-place change of any module, class or default reaches the next notebook) at close to the cost of reuse.
+
+- **audited**: a worker keeps one kernel, started with the templates' imports preloaded, and records a
   fingerprint of the interpreter's global state (`kernel_state`). Before each notebook it clears the namespace
   and compares the state with that fingerprint; the kernel is reused only when nothing differs, otherwise (and
   after any failure) it is replaced by a new one. A notebook therefore sees exactly the state of a new kernel
@@ -28,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 ENGINE = "evalkit-audited"
-MODES = ("audited", "fresh")
+MODES = ("forked", "audited", "fresh")
 DEFAULT_TIMEOUT = 600.0
 STARTUP_TIMEOUT = 60.0
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
@@ -48,10 +52,10 @@ except ImportError:
 
 
 def mode_from_env() -> str:
-    mode = os.environ.get("EVALKIT_KERNELS", "audited")
+    mode = os.environ.get("EVALKIT_KERNELS", "forked")
     if os.environ.get("EVALKIT_FRESH_KERNELS"):
         mode = "fresh"
-    return mode if mode in MODES else "audited"
+    return mode if mode in MODES else "forked"
 
 
 def timeout_from_env() -> float:
@@ -121,12 +125,13 @@ class Outcome:
 class KernelSession:
     """One worker's kernel: started, audited, reused or replaced; always shut down on close()."""
 
-    def __init__(self, mode: str = "audited", preload: list[str] = (), timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, mode: str = "forked", preload: list[str] = (), timeout: float = DEFAULT_TIMEOUT):
         if mode not in MODES:
             raise ValueError(f"unknown kernel mode {mode!r}")
         self.mode, self.preload, self.timeout = mode, list(preload), timeout
         self.km = self.kc = None
         self._sockets = None
+        self._forks = None  # forked mode: the worker's fork server
 
     # -- the async client, driven on the thread's persistent loop (the one nbclient uses too) --
     def _run(self, coro_fn, *args, **kw):
@@ -156,8 +161,16 @@ class KernelSession:
 
         if self._sockets is None:
             self._sockets = tempfile.mkdtemp(prefix="evalkit-kernel-")
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                ip=os.path.join(self._sockets, f"k{os.getpid()}-{time.monotonic_ns()}"))
+        manager = AsyncKernelManager
+        if self.mode == "forked":
+            from evalkit.execution import forkserver
+
+            if self._forks is None or self._forks.proc.poll() is not None:
+                self._forks = forkserver.ForkServer(self.preload, self._sockets)
+                os.environ[forkserver.ENV_SOCKET] = self._forks.path
+            manager = forkserver.kernel_manager_class()
+        km = manager(kernel_name="python3", transport="ipc",
+                     ip=os.path.join(self._sockets, f"k{os.getpid()}-{time.monotonic_ns()}"))
         self._run(km.start_kernel, cwd=cwd)
         kc = km.client()
         kc.start_channels()
@@ -204,6 +217,17 @@ class KernelSession:
         """papermill keyword arguments for the next notebook, run in `cwd`, on a kernel in a clean state."""
         if self.mode == "fresh":
             return {"cwd": cwd}, Outcome()
+        if self.mode == "forked":  # a never-used kernel per notebook, forked from the pre-imported server
+            t0 = time.perf_counter()
+            self.close()
+            for attempt in range(3):
+                try:
+                    self.km, self.kc = self._launch(cwd)
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
+            return {"engine_name": _engine(), "km": self.km, "kc": self.kc}, Outcome(startup=time.perf_counter() - t0)
         outcome = Outcome()
         if self._alive():
             try:
@@ -231,6 +255,9 @@ class KernelSession:
         import shutil
 
         self.close()
+        if self._forks is not None:
+            self._forks.stop()
+            self._forks = None
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None

@@ -315,7 +315,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text("", encoding="utf-8")
         jobs_list = [*downloads, *work] if order is not None else sorted([*downloads, *work], key=_weight)
-        preload = kernels.template_imports(list(tpl.values())) if kernel_mode == "audited" else []
+        preload = kernels.template_imports(list(tpl.values())) if kernel_mode in ("audited", "forked") else []
         if jobs_list:
             _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
                           log_file, report, states, staging_root)
@@ -342,7 +342,9 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     reused = sum(1 for tm in report.timings if tm.get("reused"))
     log(f"evalkit run: executed {len(report.executed)}, reused {len(report.reused)}, failed {len(report.failed)}"
         + (f"; kernels ({kernel_mode}): {reused} notebooks on an audited warm kernel, {len(replaced)} replaced one"
-           if report.timings and kernel_mode == "audited" else ""))
+           if report.timings and kernel_mode == "audited" else "")
+        + (f"; kernels (forked): {len(report.timings)} notebooks, each on a new kernel forked from a "
+           "pre-imported server" if report.timings and kernel_mode == "forked" else ""))
     for tm in replaced:
         log(f"  kernel replaced before {tm['task']}: {'; '.join(tm['replaced'][:3])}")
     if report.failed:
