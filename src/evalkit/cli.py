@@ -23,7 +23,9 @@ def cmd_fetch(args) -> int:
     mirror = mirror_from_env(args.mirror)
     registry = load_registry(Path(args.sources) if args.sources else project.sources_file)
     print(f"evalkit fetch: {'mirror ' + str(mirror) if mirror else 'live sources'} → {project.raw}")
-    manifest = fetch(registry, project.raw, mirror)
+    from evalkit.indicators.pipeline import validate_raw
+
+    manifest = fetch(registry, project.raw, mirror, validate=lambda staged: validate_raw(project, staged))
     print(f"evalkit fetch: {len(manifest['files'])} files, checksums in {project.raw / 'MANIFEST.json'}")
     return 0
 

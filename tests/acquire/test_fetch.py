@@ -154,3 +154,41 @@ def test_attack_symlink_out_of_the_mirror_is_refused(mirror, tmp_path):
     with pytest.raises(FetchError, match="leads outside the mirror"):
         fetch(reg, tmp_path / "raw", bad, log=lambda *_: None)
     assert not (tmp_path / "raw").exists()
+
+
+def _thousands(path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for r in doc["daten"]:
+        try:
+            if float(str(r["wert"]).replace(",", ".")) >= 1000:
+                r["wert"] = f"{int(float(str(r['wert']).replace(',', '.'))):,}".replace(",", ".")
+        except ValueError:
+            pass
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda m: (m / "facilities/schulen_2023.csv").write_bytes(
+        b"\xef\xbb\xbf<!DOCTYPE html><html><body>503 Service Unavailable</body></html>"), "answered with an HTML page"),
+    (lambda m: _thousands(m / "api/einwohner.json"), "the fetched data do not validate"),
+    (lambda m: (m / "facilities/horte_2018.csv").write_text(
+        "titel;ort\nHort A;Leipzig\nHort B;Leipzig\n", encoding="utf-8"), "Hort list has no column"),
+])
+def test_a_new_raw_set_replaces_the_old_only_after_it_validates(fetched_project, mirror, tmp_path, capsys, spoil,
+                                                                message):
+    """The same validation `evalkit indicators` applies (and the facility lists' columns) runs on the staged set:
+    what it refuses never lands in data/raw/, and `evalkit fetch` exits non-zero naming the file."""
+    import shutil
+
+    from evalkit.cli import main
+
+    root = tmp_path / "proj"
+    shutil.copytree(fetched_project, root)
+    raw = root / "data/raw"
+    before = {p.relative_to(raw): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()}
+    bad = mirror_copy(mirror, tmp_path)
+    spoil(bad)
+    rc = main(["--root", str(root), "fetch", "--mirror", str(bad)])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "evalkit fetch: error:" in err
+    assert {p.relative_to(raw): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()} == before

@@ -15,6 +15,22 @@ from evalkit.errors import DataError
 KITA_YEAR = 2023
 
 
+# the columns evalkit reads from each facility list (source id → columns, what): checked when a list is fetched,
+# so a list without them never replaces the last good one
+REQUIRED_COLUMNS = {
+    "schulen_2023": (["name", "types", "street_slug", "hausnr", "ot_nr_point_in_polygon"], "school list"),
+    "schulen_2017": (["address", "ot_nr_point_in_polygon"], "school database 2017"),
+    "horte_2018": (["name", "street_slug", "hausnr"], "Hort list"),
+}
+
+
+def check_lists(raw_dir: Path, paths: dict[str, str]) -> None:
+    """Every facility list of a (staged) raw set has the columns evalkit reads (`paths`: source id → path)."""
+    for sid, (columns, what) in REQUIRED_COLUMNS.items():
+        if sid in paths:
+            read_list(raw_dir / paths[sid], columns, what)
+
+
 def read_list(path: Path, columns: list[str], what: str) -> pd.DataFrame:
     """A facility list (CSV, every value as text) with the columns evalkit reads: a file that cannot be read or
     lacks a column is named with what was expected, before any page is written from it."""

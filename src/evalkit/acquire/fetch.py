@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 
 from evalkit.acquire.sources import Registry
-from evalkit.errors import FetchError
+from evalkit.errors import EvalkitError, FetchError
 from evalkit.fileio import atomic_write_text, sha256_file, swap_dir
 
 MANIFEST = "MANIFEST.json"
@@ -57,7 +57,7 @@ def check_content(src, path: Path) -> None:
     """What arrived must be what the source publishes (an error page served with status 200 is not data)
     before it may replace the last good copy: parsed, and shaped as its kind requires."""
     data = path.read_bytes()
-    if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+    if data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
         raise FetchError(f"source {src.id!r} answered with an HTML page, not data", file=path,
                          expected=f"{src.kind} data as published at {src.url}")
     if not data:
@@ -91,8 +91,10 @@ def check_content(src, path: Path) -> None:
             raise FetchError(f"source {src.id!r} has no data rows", file=path, expected="a header and rows")
 
 
-def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=print) -> dict:
-    """Fetch every source; return the manifest written to raw_dir/MANIFEST.json."""
+def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=print, validate=None) -> dict:
+    """Fetch every source; return the manifest written to raw_dir/MANIFEST.json. `validate(staged_dir)` runs on
+    the complete staged set before it replaces data/raw/ (the same validation `evalkit indicators` applies):
+    whatever it refuses never replaces the last good set — fetching is one transaction."""
     if mirror is not None and not mirror.is_dir():
         raise FetchError("the data mirror is not a folder", file=mirror,
                          expected="a folder laid out as api/<id>.json, geo/…, facilities/…")
@@ -122,6 +124,14 @@ def fetch(registry: Registry, raw_dir: Path, mirror: Path | None = None, log=pri
             log(f"fetched {src.id:24s} {entries[-1]['size']:>10,d} bytes  {entries[-1]['sha256'][:12]}")
         manifest = {"mirror": str(mirror) if mirror else None, "files": sorted(entries, key=lambda e: e["path"])}
         atomic_write_text(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        if validate is not None:
+            try:
+                validate(staging)
+            except EvalkitError as e:
+                file = Path(str(e.file)) if e.file else None
+                shown = raw_dir / file.relative_to(staging) if file and staging in file.parents else e.file
+                raise FetchError(f"the fetched data do not validate, the last good set in {raw_dir} stays: "
+                                 f"{e.message}", file=shown, record=e.record, expected=e.expected) from e
         swap_dir(staging, raw_dir)
         return manifest
     finally:

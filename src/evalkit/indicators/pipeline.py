@@ -136,3 +136,18 @@ def build_indicators(project: Project) -> Results:
     results = compute(project)
     write_results(project, results)
     return results
+
+
+def validate_raw(project: Project, staged: Path) -> None:
+    """A staged raw set passes exactly what `evalkit indicators` checks (observations, areas, geometry, counts,
+    plausibility) and the facility lists carry the columns the notebooks read; nothing is written."""
+    from evalkit.acquire.facilities import check_lists
+
+    class Staged(Project):
+        @property
+        def raw(self) -> Path:
+            return staged
+
+    view = Staged(project.root)
+    compute(view)
+    check_lists(staged, {s.id: s.path for s in load_inputs(view).registry.sources})
