@@ -84,9 +84,21 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from evalkit.execution.verify import verify_cycle
+    from evalkit.execution.verify import verify_cycle, verify_site
 
     project = _project(args)
+    if args.cycle is None and not args.site:
+        raise EvalkitError("nothing to verify", expected="--cycle YEAR and/or --site")
+    if args.site:
+        problems = verify_site(project)
+        if problems:
+            print("evalkit verify: the published site does NOT match:")
+            for p in problems:
+                print(f"  - {p}")
+            return 1
+        print("evalkit verify: every published site file has its recorded hash and a fresh render gives the same")
+        if args.cycle is None:
+            return 0
     problems = verify_cycle(project, args.cycle, jobs=args.jobs)
     if problems:
         print(f"evalkit verify: cycle {args.cycle} does NOT reproduce:")
@@ -209,7 +221,9 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("verify", help="re-execute a cycle in a temporary folder and compare its results")
-    v.add_argument("--cycle", required=True, type=int, help="the cycle to verify (e.g. 2022)")
+    v.add_argument("--cycle", type=int, help="the cycle to verify (e.g. 2022)")
+    v.add_argument("--site", action="store_true", help="also check every file of _site/ against the record of "
+                                                       "`evalkit site` and a fresh render")
     v.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: all cores)")
     v.set_defaults(func=cmd_verify)
 

@@ -363,3 +363,44 @@ def test_verify_typesets_the_report_again(built_copy, tmp_path):
     (tmp_path / "b").mkdir()
     assert compare_report_pdf(cdir, built_copy, 2022, manifest, tmp_path / "b") == [
         "report bericht-2022.pdf differs from the report typeset from a fresh run"]
+
+
+def test_verify_sees_every_page_a_reader_sees(built_copy):
+    """Hand edits that passed verify before: a Markdown cell of an executed notebook (its hash put into the
+    manifest), the cycle page, the provenance page, the catalogue page and any HTML file of _site/."""
+    from evalkit.execution.verify import compare_generated, compare_pages, verify_site
+
+    project = Project(built_copy)
+    cdir = built_copy / "reports/2022"
+    manifest = json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))
+    assert compare_generated(project, 2022, cdir, manifest) == []
+    assert verify_site(project) == []
+    for rel, old, new in (("index.qmd", "Bezugsjahr", "Stichjahr"), ("provenienz.qmd", "Git-Commit", "Commit"),
+                          ("../indikatoren.qmd", "Indikatoren", "Kennziffern")):
+        f = cdir / rel
+        f.write_text(f.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    problems = compare_generated(project, 2022, cdir, manifest)
+    for rel in ("reports/2022/index.qmd", "reports/2022/provenienz.qmd", "reports/indikatoren.qmd"):
+        assert f"page {rel} differs from the page generated from the recorded results" in problems
+    # a Markdown cell (not an output) edited: the whole notebook is compared with a fresh run's copy of it
+    import nbformat
+
+    nb_path = cdir / "trends.ipynb"
+    fresh = built_copy.parent / "fresh"
+    (fresh / "x").mkdir(parents=True)
+    import shutil
+
+    shutil.copy(nb_path, fresh / "x" / "trends.ipynb")
+    nb = nbformat.read(nb_path, as_version=4)
+    md_cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    nb.cells[md_cell].source = nb.cells[md_cell].source.replace("Abstand", "Vorsprung", 1) + " (geändert)"
+    nbformat.write(nb, nb_path)
+    assert compare_pages(cdir, fresh / "x") == [] or any(f"cell {md_cell} (markdown)" in p
+                                                         for p in compare_pages(cdir, fresh / "x"))
+    assert any("page trends.ipynb: cell" in p and "(markdown)" in p for p in compare_pages(cdir, fresh / "x"))
+    html = next(iter(sorted((built_copy / "_site").rglob("uebersicht.html"))))
+    html.write_text(html.read_text(encoding="utf-8").replace("Leipzig", "Lipsk", 1), encoding="utf-8")
+    problems = verify_site(project)
+    rel = html.relative_to(built_copy / "_site").as_posix()
+    assert f"site file {rel} was changed after `evalkit site`" in problems
+    assert len(problems) == 1  # the fresh render matches the record: only the edited file is named

@@ -94,6 +94,7 @@ def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) ->
             elif mine[rel].read_bytes() != theirs[rel].read_bytes():
                 problems.append(f"result {rel} differs from a fresh run")
         problems += compare_pages(cdir, fresh / "reports" / str(cycle))
+        problems += compare_generated(project, cycle, cdir, manifest)
         problems += compare_report_pdf(cdir, fresh, cycle, manifest, Path(tmp))
     return problems
 
@@ -120,6 +121,27 @@ def compare_report_pdf(cdir: Path, fresh: Path, cycle: int, manifest: dict, tmp:
     return []
 
 
+def compare_generated(project: Project, cycle: int, cdir: Path, manifest: dict) -> list[str]:
+    """The pages evalkit generates (cycle start page, provenance page, the catalogue page) written again from
+    the cycle's tables, its recorded manifest and the catalogue: a hand edit shows."""
+    from evalkit.cycles.params import load_cycles
+    from evalkit.indicators.catalogue import load_catalogue
+    from evalkit.publish.pages import catalogue_page, generated_pages
+
+    catalogue = load_catalogue(project.catalogue_file)
+    p = load_cycles(project.params, catalogue, (0, 9999))[cycle]
+    problems = []
+    expected = {**{f"reports/{cycle}/{k}": v for k, v in generated_pages(project, p, cdir, manifest).items()},
+                "reports/indikatoren.qmd": catalogue_page(catalogue)}
+    for rel, text in expected.items():
+        f = project.root / rel
+        if not f.is_file():
+            problems.append(f"page {rel} is missing")
+        elif f.read_text(encoding="utf-8") != text:
+            problems.append(f"page {rel} differs from the page generated from the recorded results")
+    return problems
+
+
 # what a reader sees of a cell; execution counts, timings and widget state are not the page
 SHOWN = ("text/plain", "text/markdown", "text/html", "image/png", "image/svg+xml", "application/json")
 
@@ -129,8 +151,11 @@ def page_outputs(nb_path: Path) -> list:
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
-    shown = []
+    # the whole notebook as it renders: every cell's type and source (Markdown and raw front matter included),
+    # the notebook metadata Quarto reads, and the outputs
+    shown = [("metadata", {k: nb.metadata.get(k) for k in ("kernelspec", "jupytext", "title") if k in nb.metadata})]
     for i, cell in enumerate(nb.cells):
+        shown.append((i, cell.cell_type, cell.source, (cell.get("metadata") or {}).get("tags", [])))
         if cell.cell_type != "code":
             continue
         for out in cell.get("outputs", []):
@@ -158,6 +183,42 @@ def compare_pages(cdir: Path, fresh_cdir: Path) -> list[str]:
         else:
             a, b = page_outputs(cdir / rel), page_outputs(fresh_cdir / rel)
             if a != b:
-                cell = next((x[0] for x, y in zip(a, b) if x != y), min(len(a), len(b)))
-                problems.append(f"page {rel}: the outputs of cell {cell} differ from a fresh run")
+                diff = next((x for x, y in zip(a, b) if x != y), None)
+                cell = diff[0] if diff is not None else min(len(a), len(b))
+                what = "the notebook metadata" if cell == "metadata" else (
+                    f"the outputs of cell {cell}" if diff is None or diff[1] in ("stream", "data", "error")
+                    else f"cell {cell} ({diff[1]})")
+                problems.append(f"page {rel}: {what} differ from a fresh run")
+    return problems
+
+
+def verify_site(project: Project) -> list[str]:
+    """`evalkit verify --site`: every file in _site/ still has the hash `evalkit site` recorded, and a fresh render
+    (same renderer) gives the same files; each file that differs is named."""
+    from evalkit.publish.site import SITE_RECORD, render_fresh, site_files
+
+    record_path = project.reports / SITE_RECORD
+    if not record_path.is_file():
+        raise VerifyError("no record of the published site", file=record_path, expected="run `evalkit site`")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    recorded = record["files"]
+    problems = []
+    site = project.root / "_site"
+    now = site_files(site) if site.is_dir() else {}
+    for rel in sorted(set(recorded) | set(now)):
+        if rel not in now:
+            problems.append(f"site file {rel} is missing")
+        elif rel not in recorded:
+            problems.append(f"site file {rel} was not published by `evalkit site`")
+        elif now[rel] != recorded[rel]:
+            problems.append(f"site file {rel} was changed after `evalkit site`")
+    with tempfile.TemporaryDirectory(prefix="evalkit-verify-site-") as tmp:
+        fresh = site_files(render_fresh(project, record["renderer"], Path(tmp)))
+    for rel in sorted(set(recorded) | set(fresh)):
+        if rel not in fresh:
+            problems.append(f"site file {rel} is not produced by a fresh render")
+        elif rel not in recorded:
+            problems.append(f"site file {rel} is produced by a fresh render but was not published")
+        elif fresh[rel] != recorded[rel]:
+            problems.append(f"site file {rel} differs from a fresh render")
     return problems

@@ -128,19 +128,28 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
     first, so that the manifest lists it with its hash."""
     from evalkit.publish.report_pdf import write_cycle_pdf
 
+    from evalkit.acquire.fetch import read_manifest  # requests, which fetch needs, only when pages are written
+
     cdir = cdir or project.reports / str(p.cycle)
     manifest = {
         "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
         "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # where the bytes came from and when: the provenance page is generated from the manifest alone
+        "fetched": read_manifest(project.raw),
     }
     manifest["report_pdf"] = {"file": f"bericht-{p.cycle}.pdf", "typeset_by": write_cycle_pdf(project, p, cdir, manifest)}
     manifest["outputs"] = outputs(cdir)
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(cdir / "index.qmd", cycle_index(project, p, cdir))
-    from evalkit.acquire.fetch import read_manifest  # requests, which fetch needs, only when pages are written
+    for name, text in generated_pages(project, p, cdir, manifest).items():
+        atomic_write_text(cdir / name, text)
 
-    atomic_write_text(cdir / "provenienz.qmd", provenance_page(p, manifest, cdir, read_manifest(project.raw)))
+
+def generated_pages(project: Project, p: CycleParams, cdir: Path, manifest: dict) -> dict[str, str]:
+    """The pages evalkit writes for a cycle, from its tables and its manifest only (so that `verify` can write
+    them again and compare)."""
+    return {"index.qmd": cycle_index(project, p, cdir),
+            "provenienz.qmd": provenance_page(p, manifest, cdir, manifest.get("fetched"))}
 
 
 def _title(nb_path: Path) -> str:
@@ -198,9 +207,18 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         f"| [`{o['path']}`]({o['path']}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
         if o["path"].endswith((".ipynb", ".csv", ".xlsx")) else
         f"| `{o['path']}` | `{o['sha256']}` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
-    sources = ["| Datei | Quelle | abgerufen (UTC) |", "|---|---|---|"] + [
-        f"| `data/raw/{f['path']}` | `{f['source_url']}` | {f.get('retrieved_at', '–')} |"
+    mirror = (raw_manifest or {}).get("mirror")
+    # where the bytes came from: the live source, or a copy from a data mirror (then the copy's time, not a
+    # retrieval from the web; the mirror records no date of its own)
+    sources = ["| Datei | Quelle (Original) | bezogen von | Zeitpunkt (UTC) |", "|---|---|---|---|"] + [
+        f"| `data/raw/{f['path']}` | `{f['source_url']}` | "
+        + ("Datenspiegel (Kopie)" if mirror else "Originalquelle")
+        + f" | {'kopiert' if mirror else 'abgerufen'} {f.get('retrieved_at', '–')} |"
         for f in (raw_manifest or {}).get("files", [])]
+    if mirror:
+        sources += ["", "Die Dateien wurden nicht aus dem Netz abgerufen, sondern aus einem lokalen Datenspiegel "
+                        "kopiert (`EVALKIT_DATA_MIRROR`); wann der Spiegel erstellt wurde, ist in ihm nicht "
+                        "vermerkt. Die Prüfsummen belegen, welche Bytes verwendet wurden."]
     pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
     times = []
     for nb_path in sorted(cdir.rglob("*.ipynb")):

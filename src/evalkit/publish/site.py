@@ -23,6 +23,7 @@ STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list
 # what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
 # the manifest and the result tables; copied after rendering, so that either renderer publishes them
 REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*"]
+SITE_RECORD = ".site-files.json"  # in reports/: the hash of every file `evalkit site` published (verify --site)
 SOURCES_RECORD = ".site-sources.json"  # in reports/: what the published site was rendered from (path → sha256)
 PAGE_SUFFIXES = (".qmd", ".ipynb", ".md")
 INCREMENTAL_SHARE = 0.5  # Quarto gets a list of pages when at most this share of them changed
@@ -134,6 +135,31 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         germanise(built)
         publish_review_files(project.reports, built)
         pages = sum(1 for _ in built.rglob("*.html"))
+        published = site_files(built)
         swap_dir(built, project.root / out_name)
         atomic_write_text(record, json.dumps({"renderer": which, "sources": now}, indent=0, sort_keys=True) + "\n")
+        atomic_write_text(project.reports / SITE_RECORD,
+                          json.dumps({"renderer": which, "files": published}, indent=0, sort_keys=True) + "\n")
     return SiteResult(which, project.root / out_name, pages)
+
+
+def site_files(folder: Path) -> dict[str, str]:
+    """Every published file by its sha256 (what a reader can download or open)."""
+    from evalkit.fileio import sha256_file
+
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def render_fresh(project: Project, renderer: str, into: Path) -> Path:
+    """The whole site rendered again into a temporary folder, as `evalkit site` renders it, without touching
+    _site/ (for `verify --site`)."""
+    cfg = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
+    out_name = cfg.get("project", {}).get("output-dir", "_site")
+    staging = into / "staging"
+    staging.mkdir(parents=True)
+    stage(project, staging)
+    render(staging, choose_renderer(renderer), None)
+    built = staging / out_name
+    germanise(built)
+    publish_review_files(project.reports, built)
+    return built
