@@ -185,10 +185,10 @@ def compare_pages(cdir: Path, fresh_cdir: Path) -> list[str]:
             if a != b:
                 diff = next((x for x, y in zip(a, b) if x != y), None)
                 cell = diff[0] if diff is not None else min(len(a), len(b))
-                what = "the notebook metadata" if cell == "metadata" else (
-                    f"the outputs of cell {cell}" if diff is None or diff[1] in ("stream", "data", "error")
-                    else f"cell {cell} ({diff[1]})")
-                problems.append(f"page {rel}: {what} differ from a fresh run")
+                what = "the notebook metadata differs" if cell == "metadata" else (
+                    f"the outputs of cell {cell} differ" if diff is None or diff[1] in ("stream", "data", "error")
+                    else f"cell {cell} ({diff[1]}) differs")
+                problems.append(f"page {rel}: {what} from a fresh run")
     return problems
 
 
