@@ -44,8 +44,10 @@ def test_provenance_in_notebooks_and_manifest(built_project):
     assert meta["inputs"]["data/processed/indicators.csv"] == sha256_file(
         built_project / "data/processed/indicators.csv")
     assert {"commit", "dirty"} <= set(meta["git"])
-    assert meta["python"] and meta["packages"]["papermill"] and meta["started"] <= meta["finished"]
+    assert meta["python"] and meta["packages"]["papermill"] and "started" not in meta  # times: manifest only
     manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    run = manifest["notebooks"]["ortsteile.ipynb"]
+    assert run["started"] <= run["finished"]
     assert manifest["params"]["reference_year"] == 2022 and manifest["compare_with"] == 2020
     paths = {o["path"]: o["sha256"] for o in manifest["outputs"]}
     assert paths["tabellen/kennzahlen.csv"] == sha256_file(d / "tabellen/kennzahlen.csv")
@@ -403,3 +405,15 @@ def test_verify_sees_every_page_a_reader_sees(built_copy):
     rel = html.relative_to(built_copy / "_site").as_posix()
     assert f"site file {rel} was changed after `evalkit site`" in problems
     assert len(problems) == 1  # the fresh render matches the record: only the edited file is named
+
+
+def test_a_forced_rerun_with_identical_results_changes_no_byte(built_copy):
+    """Notebooks without timings and random cell ids, the manifest keeping its date when nothing changed: a
+    forced rerun leaves every published file as it was, so a renderer is handed nothing."""
+    cdir = built_copy / "reports/2022"
+    before = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
+    report = run_cycles(Project(built_copy), [2022], force=True, progress=False, log=quiet)
+    assert report.ok and len(report.executed) == 24
+    after = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
+    changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert changed == [], changed

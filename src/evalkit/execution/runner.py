@@ -149,15 +149,30 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     executed = nbformat.read(out_nb, as_version=4)
     _set_title(executed, task.title_vars)
     _portable_paths(executed, task, template)
+    _stable(executed)
     executed.metadata["evalkit"] = {
         "cycle": task.cycle, "template": f"notebooks/{template.name}",
         "parameters": {k: v for k, v in params.items() if k not in ("project_root", "output_dir")},
-        "fingerprint": task.fingerprint, "started": started, "finished": _now(),
-        "kernel": {"mode": session.mode, "reused": outcome.reused}, **provenance,
+        "fingerprint": task.fingerprint, "kernel": {"mode": session.mode}, **provenance,
     }
     nbformat.write(executed, out_nb)
     return {"task": task.label, "total": total, "kernel": outcome.startup, "reused": outcome.reused,
-            "replaced": outcome.replaced}
+            "replaced": outcome.replaced, "started": started, "finished": _now()}
+
+
+def _stable(nb) -> None:
+    """Same inputs, same notebook bytes: papermill's and nbclient's timings go (the run's times are kept in the
+    manifest), cell ids follow the cell's position, not a random draw. A forced rerun with identical results
+    therefore changes no page, and a renderer is handed nothing."""
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        for k in ("start_time", "end_time", "duration", "exception"):
+            pm.pop(k, None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+        md = cell.get("metadata", {})
+        md.pop("papermill", None)
+        md.pop("execution", None)
 
 
 def _portable_paths(nb, task: Task, template: Path) -> None:
@@ -316,9 +331,10 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         log_file.write_text("", encoding="utf-8")
         jobs_list = [*downloads, *work] if order is not None else sorted([*downloads, *work], key=_weight)
         preload = kernels.template_imports(list(tpl.values())) if kernel_mode in ("audited", "forked") else []
+        runs: dict = {}  # cycle → notebook → started/finished (kept in the manifest, not in the notebooks)
         if jobs_list:
             _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
-                          log_file, report, states, staging_root)
+                          log_file, report, states, staging_root, runs)
         for c in work_cycles:
             p = selected[c]
             failed_here = [x for x in report.failed if x.startswith(f"{c}/")]
@@ -330,7 +346,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
                 if job.cycle == c:
                     _move_files(job.staging / "downloads", stage / "downloads")
             _write_state(stage, states[c])
-            pages.write_cycle_outputs(project, p, inputs, files[c], stage)
+            pages.write_cycle_outputs(project, p, inputs, files[c], stage, runs.get(c, {}))
             swap_dir(stage, project.reports / str(c))
         shutil.rmtree(staging_root, ignore_errors=True)
     pages.write_site_pages(project, catalogue)
@@ -370,7 +386,8 @@ def table_years(path: Path) -> tuple[int, int]:
 
 
 def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
-                  log_file, report, states, staging_root) -> None:
+                  log_file, report, states, staging_root, runs: dict | None = None) -> None:
+    runs = {} if runs is None else runs
     n_notebooks = sum(1 for j in jobs_list if not isinstance(j, DownloadJob))
     bar = _progress(n_notebooks, progress)
     # spawned, not forked: a worker must not inherit the caller's event loops or ZeroMQ state
@@ -398,6 +415,8 @@ def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table
                 t, _, st, _ = job
                 _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
                 states[t.cycle][t.output] = t.fingerprint
+                runs.setdefault(t.cycle, {})[t.output] = {"started": timing["started"],
+                                                          "finished": timing["finished"]}
                 report.executed.append(label)
                 report.timings.append(timing)
     finally:

@@ -122,7 +122,7 @@ def outputs(cdir: Path) -> list[dict]:
 
 
 def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path,
-                        cdir: Path | None = None) -> None:
+                        cdir: Path | None = None, runs: dict | None = None) -> None:
     """The cycle's report PDF, manifest and generated pages, into `cdir` (the runner's staged copy of the cycle,
     swapped into reports/ as a whole); the downloads are written beforehand by the runner. The PDF is typeset
     first, so that the manifest lists it with its hash."""
@@ -131,14 +131,24 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
     from evalkit.acquire.fetch import read_manifest  # requests, which fetch needs, only when pages are written
 
     cdir = cdir or project.reports / str(p.cycle)
+    old_path = cdir / "manifest.json"
+    old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.is_file() else {}
     manifest = {
         "cycle": p.cycle, "params_file": params_file.relative_to(project.root).as_posix(),
         "params": p.model_dump(), "compare_with": p.compare_with, "inputs": inputs,
         "code": environment(project.root), "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         # where the bytes came from and when: the provenance page is generated from the manifest alone
         "fetched": read_manifest(project.raw),
+        # when each notebook ran (timestamps live here, never in the notebooks)
+        "notebooks": dict(sorted({**old.get("notebooks", {}), **(runs or {})}.items())),
     }
-    manifest["report_pdf"] = {"file": f"bericht-{p.cycle}.pdf", "typeset_by": write_cycle_pdf(project, p, cdir, manifest)}
+    pdf_name = f"bericht-{p.cycle}.pdf"
+    before_pdf = [o for o in outputs(cdir) if o["path"] != pdf_name]
+    same = (old and [o for o in old.get("outputs", []) if o["path"] != pdf_name] == before_pdf
+            and all(old.get(k) == manifest[k] for k in ("params", "inputs", "code", "fetched")))
+    if same:  # a rerun with identical results is the same publication: same date, same bytes, nothing to render
+        manifest["generated_at"], manifest["notebooks"] = old["generated_at"], old.get("notebooks", {})
+    manifest["report_pdf"] = {"file": pdf_name, "typeset_by": write_cycle_pdf(project, p, cdir, manifest)}
     manifest["outputs"] = outputs(cdir)
     atomic_write_text(cdir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     for name, text in generated_pages(project, p, cdir, manifest).items():
@@ -198,8 +208,6 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
 def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None) -> str:
     """What a reviewer checks: code version (and whether the working tree had changes), full SHA-256 of every
     input and output, where each source came from and when, the parameters, the packages, how to verify."""
-    import nbformat
-
     code = manifest["code"]
     git = code["git"]
     rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v}` |" for k, v in manifest["inputs"].items()]
@@ -220,11 +228,9 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
                         "kopiert (`EVALKIT_DATA_MIRROR`); wann der Spiegel erstellt wurde, ist in ihm nicht "
                         "vermerkt. Die Prüfsummen belegen, welche Bytes verwendet wurden."]
     pk = ["| Paket | Version |", "|---|---|"] + [f"| {k} | {v} |" for k, v in code["packages"].items()]
-    times = []
-    for nb_path in sorted(cdir.rglob("*.ipynb")):
-        meta = nbformat.read(nb_path, as_version=4).metadata.get("evalkit", {})
-        times.append(f"| `{nb_path.relative_to(cdir).as_posix()}` | {meta.get('started', '–')} | "
-                     f"{meta.get('finished', '–')} |")
+    runs = manifest.get("notebooks", {})
+    times = [f"| `{rel}` | {runs.get(rel, {}).get('started', '–')} | {runs.get(rel, {}).get('finished', '–')} |"
+             for rel in sorted(nb.relative_to(cdir).as_posix() for nb in cdir.rglob("*.ipynb"))]
     params = json.dumps(manifest["params"], indent=2, ensure_ascii=False)
     return "\n".join([
         "---", f'title: "Provenienz {p.cycle}"', "---", "",
