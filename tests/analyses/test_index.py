@@ -131,3 +131,39 @@ def test_the_cycles_use_the_ikjhp_method_file():
     assert result["index"].tolist() == pytest.approx([-1.069045, -0.267261, 1.336306], abs=1e-6)
     assert result["class"].tolist() == ["niedriger Bedarf", "mittlerer Bedarf", "hoher Bedarf"]
     assert result["rank"].tolist() == [3, 2, 1]
+
+
+METHOD = "id: id\nname: name\nindicators: {a: 1, b: 1}\nclasses:\n  - {label: tief, from: null, to: 0}\n  - {label: hoch, from: 0, to: null}\n"
+
+
+@pytest.mark.parametrize("table, message", [
+    ("id;name;a;b\nx;X;1.234;2\ny;Y;3;1\nz;Z;2;2\n", "looks like a German thousands separator"),
+    ("id;name;a;b\nx;X;1,5;2\ny;Y;3.25;1\nz;Z;2;2\n", "mixed decimal marks"),
+    ("id;name;a;b\nx;X;1;2\nx;Y;3;1\nz;Z;2;2\n", "id 'x' appears twice"),
+    ("id;name;a;b\nx;X;inf;2\ny;Y;3;1\nz;Z;2;2\n", "is not a finite number"),
+    ("id;name;a;b\nx;X;1;2\n", "only 1 area can be scored"),
+])
+def test_index_tables_that_cannot_be_true_are_refused(tmp_path, capsys, table, message):
+    from evalkit.cli import main
+
+    t, m = tmp_path / "t.csv", tmp_path / "m.yaml"
+    t.write_text(table, encoding="utf-8")
+    m.write_text(METHOD, encoding="utf-8")
+    rc = main(["index", str(t), "--method", str(m), "--out", str(tmp_path / "r.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "expected" in err and not (tmp_path / "r.csv").exists()
+
+
+def test_index_out_may_not_overwrite_its_inputs_and_bands_need_their_own_labels(tmp_path, capsys):
+    from evalkit.cli import main
+
+    t, m = tmp_path / "t.csv", tmp_path / "m.yaml"
+    t.write_text("id;name;a;b\nx;X;1;2\ny;Y;3;1\n", encoding="utf-8")
+    m.write_text(METHOD, encoding="utf-8")
+    for out in (t, m, tmp_path):
+        before = t.read_bytes(), m.read_bytes()
+        assert main(["index", str(t), "--method", str(m), "--out", str(out)]) == 2
+        assert (t.read_bytes(), m.read_bytes()) == before
+    m.write_text(METHOD.replace("label: hoch", "label: tief"), encoding="utf-8")
+    assert main(["index", str(t), "--method", str(m), "--out", str(tmp_path / "r.csv")]) == 2
+    assert "names two bands" in capsys.readouterr().err

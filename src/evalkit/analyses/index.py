@@ -66,6 +66,9 @@ class IndexMethod(BaseModel):
         for b in bands:
             if b.lower is not None and b.upper is not None and b.lower >= b.upper:
                 raise ValueError(f"classes: band {b.label!r} is empty (from ≥ to)")
+        labels = [b.label for b in bands]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"classes: label {next(x for x in labels if labels.count(x) > 1)!r} names two bands")
         return self
 
 
@@ -126,7 +129,21 @@ def read_area_table(path: Path) -> tuple[pd.DataFrame, str]:
         sep = ";" if first.count(";") >= first.count(",") else ","
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     df.columns = [str(c).strip() for c in df.columns]
-    decimal = "," if sep == ";" and df.apply(lambda c: c.str.fullmatch(r"\s*-?\d+,\d+\s*").any()).any() else "."
+    comma = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d+,\d+\s*")).to_numpy()
+    point = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d+\.\d+\s*")).to_numpy()
+    thousands = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+\s*")).to_numpy()
+    decimal = "," if sep == ";" and comma.any() else "."
+    if comma.any() and (point & ~thousands).any():
+        i, j = np.argwhere(point & ~thousands)[0]
+        k, m = np.argwhere(comma)[0]
+        raise DataError(f"mixed decimal marks: {df.iat[i, j]!r} (column {df.columns[j]!r}) beside {df.iat[k, m]!r} "
+                        f"(line {k + 2})", file=path, record=f"line {i + 2}",
+                        expected="one decimal mark in the whole table")
+    if sep == ";" and decimal == "." and thousands.any():
+        i, j = np.argwhere(thousands)[0]
+        raise DataError(f"{df.iat[i, j]!r} in column {df.columns[j]!r} looks like a German thousands separator, "
+                        "which would be read as a decimal point", file=path, record=f"line {i + 2}",
+                        expected="whole numbers without separators (1234) or a decimal comma (1.234,5)")
     return df, decimal
 
 
@@ -147,8 +164,23 @@ def apply_method(table: pd.DataFrame, method: IndexMethod, decimal: str = ".", f
     if missing:
         raise DataError(f"column {missing[0]!r} is not in the table", file=file,
                         expected=f"one of {', '.join(map(repr, table.columns))}")
+    ids = table[id_column].astype(str).str.strip()
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        i, j = np.flatnonzero(dup)[:2]
+        raise DataError(f"id {ids.iloc[i]!r} appears twice (also line {j + 2})", file=file, record=f"line {i + 2}",
+                        expected=f"one row per area in column {id_column!r}")
     values = pd.DataFrame({c: _numeric(table[c], decimal) for c in method.indicators}, index=table.index)
+    inf = ~np.isfinite(values.fillna(0).to_numpy())
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        c = list(method.indicators)[j]
+        raise DataError(f"{table.iloc[i][c]!r} in column {c!r} is not a finite number", file=file,
+                        record=f"line {i + 2}", expected="finite numbers (or an empty cell for a missing value)")
     ok = values.notna().all(axis=1)
+    if ok.sum() < 2:
+        raise DataError(f"only {int(ok.sum())} area can be scored", file=file,
+                        expected="at least two areas with every input: a standardised index compares areas")
     messages = []
     for i in np.flatnonzero(~ok.to_numpy()):
         bad = [c for c in method.indicators if pd.isna(values.iloc[i][c])]
@@ -169,6 +201,12 @@ def run_index(table_path: Path, method_path: Path, out_path: Path) -> tuple[pd.D
     """`evalkit index`: read, apply, write the result table."""
     from evalkit.fileio import write_table
 
+    out = Path(out_path)
+    if out.is_dir():
+        raise DataError("is a folder", file=out, expected="--out: a file path for the result")
+    for what, p in (("table", Path(table_path)), ("method file", Path(method_path))):
+        if out.exists() and p.exists() and out.resolve() == p.resolve():
+            raise DataError(f"--out would overwrite the {what}", file=out, expected="--out: a new file")
     method = load_method(method_path)
     table, decimal = read_area_table(table_path)
     result, messages = apply_method(table, method, decimal, table_path)
