@@ -150,5 +150,5 @@ else:
         sbz[["Stadtbezirk", "published"]].rename(columns={"published": "Fälle (synthetisch)"}),
         numeric={"Fälle (synthetisch)"}, caption="SYNTHETISCHE Zahlen – Beispiel der Sperrung, keine echten Daten")
         + f"\nGesperrt im synthetischen Beispiel: {int(t.hidden.sum())} von {len(t)} Zellen "
-          f"({int((t.value.between(1, 2)).sum())} primär): für jede kleine Zahl bleibt aus allen Summen nur ein "
+          f"({int(demo['hze_faelle'].between(1, 2).sum())} Ortsteile mit 1 oder 2 Fällen): für jede kleine Zahl bleibt aus allen Summen nur ein "
           f"Bereich von mindestens drei Fällen. {ZEICHENERKLAERUNG}")))

@@ -155,5 +155,6 @@ def protected_table(counts: pd.Series, areas: pd.DataFrame, threshold: int = 3, 
     out = cells.reset_index()
     out["hidden"] = out["cell"].isin(hidden)
     out["published"] = np.where(out["hidden"], MARK, out["value"].map(lambda v: f"{int(v)}"))
-    out.attrs.update(restricted=True, disclosure_controlled=True, unpublishable=["value", "hidden"])
-    return out
+    # only what may be published leaves this function: the raw counts stay here, so that no merge or concat
+    # downstream (which drop DataFrame.attrs) can carry them past the gate
+    return out.drop(columns=["value"])

@@ -112,17 +112,14 @@ RESTRICTED_COLUMNS = {"hze_faelle", "einwohner_unter21"}
 
 
 def check_publishable(df: pd.DataFrame, catalogue: Catalogue, name: str) -> None:
-    """The gate where data leave the package: no restricted indicator, no restricted raw count, and a table
-    derived from restricted inputs only as the disclosure-controlled `published` column."""
+    """The gate where data leave the package: no restricted indicator, no restricted raw count (by column and
+    indicator name, which survive merge and concat, unlike DataFrame.attrs). Derived restricted data reach a
+    notebook only as `protected_table`, which holds no raw count at all."""
     restricted = {i.id for i in catalogue.indicators if i.restricted}
     cols = {str(c) for c in df.columns}
     found = sorted(cols & (restricted | RESTRICTED_COLUMNS) | {c for c in cols if c.startswith("restricted:")})
     if "indicator" in cols:
         found += sorted(set(df["indicator"].astype(str)) & restricted)
-    if df.attrs.get("restricted") and not df.attrs.get("disclosure_controlled"):
-        found.append("a table derived from restricted inputs without disclosure control")
-    if df.attrs.get("disclosure_controlled"):
-        found += sorted(cols & set(df.attrs.get("unpublishable", ())))
     if found:
         raise DisclosureError(f"table {name} would publish restricted data: {', '.join(map(str, found))}",
                               file=name, expected="public indicators, or the `published` column of "
