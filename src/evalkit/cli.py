@@ -99,6 +99,16 @@ def cmd_verify(args) -> int:
         print("evalkit verify: every published site file has its recorded hash and a fresh render gives the same")
         if args.cycle is None:
             return 0
+    import json
+
+    from evalkit.cycles.provenance import environment, environment_differences
+
+    mpath = project.reports / str(args.cycle) / "manifest.json"
+    if mpath.is_file():
+        diff = environment_differences(json.loads(mpath.read_text(encoding="utf-8")).get("code", {}),
+                                       environment(project.root))
+        for d in diff:
+            print(f"evalkit verify: note: the environment differs from the recorded one: {d}")
     problems = verify_cycle(project, args.cycle, jobs=args.jobs)
     if problems:
         print(f"evalkit verify: cycle {args.cycle} does NOT reproduce:")

@@ -52,3 +52,30 @@ def test_refetching_identical_bytes_changes_nothing(project):
     manifest = project.raw / "MANIFEST.json"
     manifest.write_text(manifest.read_text(encoding="utf-8").replace("20", "20", 1) + " ", encoding="utf-8")
     assert input_hashes(project) == before
+
+
+def test_environment_differences_are_named():
+    from evalkit.cycles.provenance import environment_differences
+
+    rec = {"python": "3.11.7", "lock_sha256": "a", "packages": {"pandas": "3.0.0", "numpy": "2.2.0"}}
+    now = {"python": "3.11.7", "lock_sha256": "b", "packages": {"pandas": "3.0.1", "numpy": "2.2.0"}}
+    assert environment_differences(rec, now) == ["requirements.lock differs from the one the cycle was computed with",
+                                                 "pandas 3.0.1 (recorded 3.0.0)"]
+    assert environment_differences(rec, rec) == []
+
+
+def test_the_lock_pins_every_installed_package_with_hashes():
+    """requirements.lock (used by ./tasks) pins each package of the tested environment, each with a hash."""
+    from importlib import metadata
+
+    from tests.conftest import REPO
+
+    text = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    pins = {}
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "#", "-")) and "==" in line:
+            name, version = line.split(" ")[0].split("==")
+            pins[name.lower().replace("_", "-")] = version
+    assert text.count("--hash=sha256:") >= len(pins) > 100
+    for dist in ("pandas", "numpy", "statsmodels", "papermill", "pydantic"):
+        assert pins[dist] == metadata.version(dist), dist

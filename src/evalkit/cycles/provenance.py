@@ -84,5 +84,21 @@ def package_versions() -> dict[str, str]:
 
 
 def environment(root: Path) -> dict:
+    lock = Path(root) / "requirements.lock"
     return {"python": platform.python_version(), "platform": platform.platform(), "packages": package_versions(),
-            "git": git_state(root), "evalkit_code_sha256": code_hash()}
+            "git": git_state(root), "evalkit_code_sha256": code_hash(),
+            "lock_sha256": sha256_file(lock) if lock.is_file() else None}
+
+
+def environment_differences(recorded: dict, now: dict) -> list[str]:
+    """What differs between the environment a cycle was computed in and this one (a byte-identical verify may
+    not survive another package version): Python, the lock file, each recorded package."""
+    out = []
+    if recorded.get("python") != now.get("python"):
+        out.append(f"Python {now.get('python')} (recorded {recorded.get('python')})")
+    if recorded.get("lock_sha256") != now.get("lock_sha256"):
+        out.append("requirements.lock differs from the one the cycle was computed with")
+    for name, version in sorted(recorded.get("packages", {}).items()):
+        if now.get("packages", {}).get(name) != version:
+            out.append(f"{name} {now.get('packages', {}).get(name)} (recorded {version})")
+    return out
