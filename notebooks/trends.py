@@ -118,7 +118,7 @@ else:
                               "wurden (vorgetäuschter Start zwei Jahre später, ohne Plan).",
                  alt="Punktdiagramm je Kennzahl: offene Kreise für die Vergleichsgruppen, eine Raute für die "
                      "Evaluationsgruppe.")
-    display(Markdown(md_table(bt, numeric={"Evaluationsgruppe ab 2020", "Median"},
+    display(Markdown(md_table(bt, numeric={"Evaluationsgruppe ab 2020"},
                               caption="Schätzungen der Evaluationsgruppe gegen gleich ausgewählte Gruppen ohne Plan")))
     display(Markdown(md(f"Einordnung: „{analyses.evaluation.BENCH_STRONGER}“ heißt, die Veränderung ist günstiger "
                         "als bei jeder gleich ausgewählten Gruppe und ihr Intervall schließt null aus; "
@@ -176,10 +176,12 @@ if not ht.empty:
 #| echo: false
 dec = result["zerlegung"]
 if len(dec):
+    span = f"{int(dec['year_from'].iloc[0])}–{int(dec['year_to'].max())}"
     display(Markdown(md_table(findings.decomposition_table(dec, names),
-                              numeric={"Anteil vorher", "Anteil nachher", "Veränderung (Pp.)", "davon Zähler",
-                                       "davon Nenner", "Nenner-Wachstum"},
-                              caption="Veränderung der Anteile, zerlegt in Zähler- und Nennerteil")))
+                              numeric={"Anteil", "Veränderung (Pp.)", "davon Zähler", "davon Nenner",
+                                       "Nenner-Wachstum"},
+                              caption=f"Veränderung der Anteile {span} (Prozentpunkte), zerlegt in Zähler- und "
+                                      "Nennerteil")))
     for sentence in findings.decomposition_sentences(dec, names):
         display(Markdown("- " + md(sentence)))
 

@@ -71,7 +71,7 @@ def _child(request: dict) -> None:
 def serve(path: str, preload: list[str]) -> None:
     import importlib
 
-    from evalkit.execution.kernels import WARM_UP, _importable
+    from evalkit.execution.processes import WARM_UP, _importable
 
     for m in preload:
         if _importable(m):
@@ -104,7 +104,7 @@ def serve(path: str, preload: list[str]) -> None:
 
 
 def launch(connection_file: str) -> None:
-    from evalkit.execution.kernels import die_with_parent
+    from evalkit.execution.processes import die_with_parent
 
     die_with_parent()  # the launcher dies with its worker (even by kill -9), and its kernel with it
     parent = os.getppid()

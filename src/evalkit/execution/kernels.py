@@ -22,33 +22,20 @@ TIMEOUT or `--timeout`) raises CellTimeoutError. Both become a NotebookError nam
 from __future__ import annotations
 
 import ast
-import ctypes
 import json
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from evalkit.execution.processes import WARM_UP, _importable, die_with_parent  # noqa: F401 — used and re-exported
 
 ENGINE = "evalkit-audited"
 MODES = ("forked", "audited", "fresh")
 DEFAULT_TIMEOUT = 600.0
 STARTUP_TIMEOUT = 60.0
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
-# Libraries initialise some things on first use (matplotlib's backend, PIL's image plugins, the CA-bundle
-# variables pyogrio and pyproj put into os.environ): do it once before the baseline, so that the first notebook's
-# figure or map does not count as a change of state.
-WARM_UP = """
-import io as _io, matplotlib.pyplot as _plt
-_fig = _plt.figure(); _fig.savefig(_io.BytesIO(), format="png"); _plt.close(_fig)
-try:
-    import geopandas as _gpd
-    _gpd.read_file(_io.BytesIO(b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
-                   b'"geometry": {"type": "Point", "coordinates": [12.37, 51.34]}}]}')).set_crs(4326).to_crs(25833)
-except ImportError:
-    pass
-"""
 
 
 def mode_from_env() -> str:
@@ -273,28 +260,9 @@ class KernelSession:
         self.km = self.kc = None
 
 
-def _importable(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False  # `from x import name` where name is not a module
-
-
 # -- the worker process --------------------------------------------------------------------------------------
 
 _SESSION: dict = {"session": None}
-
-
-def die_with_parent() -> None:
-    """Linux: the kernel sends this worker SIGKILL when the runner dies (even by kill -9), so no worker outlives
-    it; its kernels notice their parent is gone (ipykernel's parent poller) and exit too."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def init_worker(log_path: str, mode: str, preload: list[str], timeout: float) -> None:

@@ -127,8 +127,7 @@ def benchmark_table(evaluation: pd.DataFrame, benchmark: pd.DataFrame, names: di
                      "Evaluationsgruppe ab 2020": de(r["estimate"], 2, True),
                      "gleich ausgewählte Gruppen": f"{de(b['estimate'].min(), 2, True)} bis "
                                                    f"{de(b['estimate'].max(), 2, True)}",
-                     "Median": de(b["estimate"].median(), 2, True),
-                     "mindestens so günstig": f"{as_good} von {len(b)}", "Einordnung": label})
+                     "Einordnung": f"{label} ({as_good} von {len(b)} mindestens so günstig)"})
     return pd.DataFrame(rows)
 
 
@@ -182,8 +181,7 @@ def decomposition_table(dec: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
     group = {"evaluationsgruppe": "Evaluationsgruppe", "uebrige": "übriges Stadtgebiet"}
     return pd.DataFrame({
         "Kennzahl": dec["indicator"].map(names), "Gruppe": dec["group"].map(group),
-        "Zeitraum": [f"{a}–{b}" for a, b in zip(dec["year_from"], dec["year_to"])],
-        "Anteil vorher": [de(v) for v in dec["rate_from"]], "Anteil nachher": [de(v) for v in dec["rate_to"]],
+        "Anteil": [f"{de(a)} → {de(b)}" for a, b in zip(dec["rate_from"], dec["rate_to"])],
         "Veränderung (Pp.)": [de(v, 2, True) for v in dec["change"]],
         "davon Zähler": [de(v, 2, True) for v in dec["from_numerator"]],
         "davon Nenner": [de(v, 2, True) for v in dec["from_denominator"]],
