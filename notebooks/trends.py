@@ -178,8 +178,7 @@ dec = result["zerlegung"]
 if len(dec):
     span = f"{int(dec['year_from'].iloc[0])}–{int(dec['year_to'].max())}"
     display(Markdown(md_table(findings.decomposition_table(dec, names),
-                              numeric={"Anteil", "Veränderung (Pp.)", "davon Zähler", "davon Nenner",
-                                       "Nenner-Wachstum"},
+                              numeric={"Anteil", "Veränderung (Pp.)", "davon Zähler", "davon Nenner"},
                               caption=f"Veränderung der Anteile {span} (Prozentpunkte), zerlegt in Zähler- und "
                                       "Nennerteil")))
     for sentence in findings.decomposition_sentences(dec, names):

@@ -184,8 +184,7 @@ def decomposition_table(dec: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
         "Anteil": [f"{de(a)} → {de(b)}" for a, b in zip(dec["rate_from"], dec["rate_to"])],
         "Veränderung (Pp.)": [de(v, 2, True) for v in dec["change"]],
         "davon Zähler": [de(v, 2, True) for v in dec["from_numerator"]],
-        "davon Nenner": [de(v, 2, True) for v in dec["from_denominator"]],
-        "Nenner-Wachstum": [f"{de(v, 1, True)} %" for v in dec["denominator_growth"]]})
+        "davon Nenner": [de(v, 2, True) for v in dec["from_denominator"]]})
 
 
 def decomposition_sentences(dec: pd.DataFrame, names: dict[str, str]) -> list[str]:
@@ -248,7 +247,8 @@ def stronger(df: pd.DataFrame) -> list[str]:
 
 
 def years_callout(note: str) -> str:
-    return f'::: {{.callout-important title="Keine neuen Ergebnisjahre"}}\n{md(note)}\n:::\n' if note else ""
+    body = note.removeprefix("Keine neuen Ergebnisjahre: ")  # the callout's title says it
+    return f'::: {{.callout-important title="Keine neuen Ergebnisjahre"}}\n{md(body)}\n:::\n' if note else ""
 
 
 def cycle_summary(tables, cycle: int, compare_with: int | None, reference_year: int, heading: str = "##",
