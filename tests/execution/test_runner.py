@@ -377,6 +377,13 @@ def test_verify_sees_every_page_a_reader_sees(built_copy):
     manifest = json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))
     assert compare_generated(project, 2022, cdir, manifest) == []
     assert verify_site(project) == []
+    html = next(iter(sorted((built_copy / "_site").rglob("uebersicht.html"))))
+    html.write_text(html.read_text(encoding="utf-8").replace("Leipzig", "Lipsk", 1), encoding="utf-8")
+    problems = verify_site(project)
+    rel = html.relative_to(built_copy / "_site").as_posix()
+    assert f"site file {rel} was changed after `evalkit site`" in problems
+    assert len(problems) == 1  # the fresh render matches the record: only the edited file is named
+    # and once a report page is edited, the fresh render (from reports/) differs from what was published
     for rel, old, new in (("index.qmd", "Bezugsjahr", "Stichjahr"), ("provenienz.qmd", "Git-Commit", "Commit"),
                           ("../indikatoren.qmd", "Indikatoren", "Kennziffern")):
         f = cdir / rel
@@ -399,12 +406,8 @@ def test_verify_sees_every_page_a_reader_sees(built_copy):
     nbformat.write(nb, nb_path)
     found = compare_pages(cdir, fresh / "x")
     assert f"page trends.ipynb: cell {md_cell} (markdown) differs from a fresh run" in found
-    html = next(iter(sorted((built_copy / "_site").rglob("uebersicht.html"))))
-    html.write_text(html.read_text(encoding="utf-8").replace("Leipzig", "Lipsk", 1), encoding="utf-8")
-    problems = verify_site(project)
-    rel = html.relative_to(built_copy / "_site").as_posix()
-    assert f"site file {rel} was changed after `evalkit site`" in problems
-    assert len(problems) == 1  # the fresh render matches the record: only the edited file is named
+    # the site published before these edits no longer matches a render of the edited pages
+    assert "site file reports/2022/index.html differs from a fresh render" in verify_site(project)
 
 
 def test_a_forced_rerun_with_identical_results_changes_no_byte(built_copy):

@@ -202,23 +202,25 @@ def verify_site(project: Project) -> list[str]:
         raise VerifyError("no record of the published site", file=record_path, expected="run `evalkit site`")
     record = json.loads(record_path.read_text(encoding="utf-8"))
     recorded = record["files"]
-    problems = []
     site = project.root / "_site"
-    now = site_files(site) if site.is_dir() else {}
-    for rel in sorted(set(recorded) | set(now)):
-        if rel not in now:
-            problems.append(f"site file {rel} is missing")
-        elif rel not in recorded:
-            problems.append(f"site file {rel} was not published by `evalkit site`")
-        elif now[rel] != recorded[rel]:
-            problems.append(f"site file {rel} was changed after `evalkit site`")
+    problems = _compare_files(recorded, site_files(site) if site.is_dir() else {}, "is missing",
+                              "was not published by `evalkit site`", "was changed after `evalkit site`")
     with tempfile.TemporaryDirectory(prefix="evalkit-verify-site-") as tmp:
         fresh = site_files(render_fresh(project, record["renderer"], Path(tmp)))
-    for rel in sorted(set(recorded) | set(fresh)):
-        if rel not in fresh:
-            problems.append(f"site file {rel} is not produced by a fresh render")
-        elif rel not in recorded:
-            problems.append(f"site file {rel} is produced by a fresh render but was not published")
-        elif fresh[rel] != recorded[rel]:
-            problems.append(f"site file {rel} differs from a fresh render")
+    problems += _compare_files(recorded, fresh, "is not produced by a fresh render",
+                               "is produced by a fresh render but was not published",
+                               "differs from a fresh render")
     return problems
+
+
+def _compare_files(recorded: dict, other: dict, missing: str, extra: str, changed: str) -> list[str]:
+    """One sentence per site file that is missing from `other`, only in `other`, or has another hash there."""
+    out = []
+    for rel in sorted(set(recorded) | set(other)):
+        if rel not in other:
+            out.append(f"site file {rel} {missing}")
+        elif rel not in recorded:
+            out.append(f"site file {rel} {extra}")
+        elif other[rel] != recorded[rel]:
+            out.append(f"site file {rel} {changed}")
+    return out
