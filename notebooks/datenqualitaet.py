@@ -154,6 +154,13 @@ incomplete = read_table(ctx.project.processed / "incomplete.csv")
 incomplete = incomplete[incomplete["year"] <= ctx.params.reference_year]
 partial, gaps_years = incomplete[incomplete["ortsteile"] > 0], incomplete[incomplete["ortsteile"] == 0]
 worst = city.loc[city["difference"].idxmin()] if len(city) else None
+suppressed_cells = read_table(ctx.project.processed / "suppressed.csv")
+suppressed_cells = suppressed_cells[suppressed_cells["year"] <= ctx.params.reference_year]
+suppressed_cells = suppressed_cells.assign(series=[f"Arbeitslose {n}" if src == "arbeitslose" else f"{src}: {n}"
+                                                   for src, n in zip(suppressed_cells["source"],
+                                                                     suppressed_cells["indicator_raw"])])
+small_counts = (suppressed_cells.groupby(["series", "year"]).size().rename("n").reset_index()
+                if len(suppressed_cells) else suppressed_cells)
 since = city[city["year"] >= 2011]
 display(Markdown("\n".join([
     "- **Altersgruppen** werden nicht als Zahlen veröffentlicht: Kinder unter 15 Jahren und Einwohner von 15 bis "
@@ -170,7 +177,14 @@ display(Markdown("\n".join([
      "Ebenen aus Ortsteilsummen.") if worst is not None else "",
     ("- **Unvollständige Jahre** (nicht jeder Ortsteil hat Daten, daher keine Werte für Stadtbezirke, Planungsräume "
      "und die Stadt): " + "; ".join(f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in partial.groupby("indicator"))
-     + ".") if len(partial) else "- Jedes Indikatorjahr mit Daten hat Werte für alle Ortsteile.",
+     + ".") if len(partial) else (
+        "- Jedes Indikatorjahr mit Daten hat einen Eintrag für jeden Ortsteil."
+        + ("" if small_counts.empty else " Nicht jeder Eintrag ist ein Wert: "
+           + "; ".join(f"{md(n)}: {g['n'].min()}–{g['n'].max()} Ortsteile je Jahr ({year_ranges(g['year'])})"
+                       if g['n'].min() != g['n'].max() else
+                       f"{md(n)}: {g['n'].min()} Ortsteil{'e' if g['n'].min() != 1 else ''} je Jahr "
+                       f"({year_ranges(g['year'])})" for n, g in small_counts.groupby("series"))
+           + " mit einer nicht veröffentlichten Kleinzahl (·; Tabelle unten).")),
     ("- **Lücken in Zeitreihen** (Jahr ohne Daten): " + "; ".join(
         f"{md(ctx.name(i))} {year_ranges(g.year)}" for i, g in gaps_years.groupby("indicator")) + ".")
     if len(gaps_years) else "",

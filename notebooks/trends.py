@@ -224,18 +224,18 @@ for ind in analyses.TREND_INDICATORS:
 for ind in analyses.TREND_INDICATORS:
     spec = ctx.catalogue.get(ind)
     s = trends.group_series(ctx.indicators, ind, members, ctx.year(ind))
-    s = s[s.year >= 2008]
+    s = s[s.year >= ev.first_year]
     display(Markdown(f"### {md(spec.name)}"))
     series = {}
     for grp, label in (("schwerpunkt", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet")):
         series[label] = s[s.group == grp]
-    fig = figures.trend_lines(series, spec.name, spec.unit)
+    fig = figures.trend_lines(series, spec.name, spec.unit, years_marked=(ev.plan_start,))
     figures.show(fig, caption=f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet (Band: 95-%-Intervall "
-                              "aus der Streuung zwischen den Ortsteilen; gestrichelt: Planstart 2020).",
+                              f"aus der Streuung zwischen den Ortsteilen; gestrichelt: Planstart {ev.plan_start}).",
                  alt=f"Liniendiagramm {spec.name} für zwei Gruppen von {int(s.year.min())} bis {int(s.year.max())}.")
     gap = trends.gap_by_year(s)
     fig = figures.trend_lines({"Abstand": gap.rename(columns={"gap": "value"})}, f"Abstand: {spec.name}",
-                              "Prozentpunkte")
+                              "Prozentpunkte", years_marked=(ev.plan_start,))
     last = gap.iloc[-1]
     figures.show(fig, caption=f"Abstand zwischen Evaluationsgruppe und übrigem Stadtgebiet: {spec.name} "
                               "(Band: 95-%-Intervall).",

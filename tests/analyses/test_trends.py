@@ -113,3 +113,8 @@ def test_group_band_comes_from_the_spread_between_ortsteile():
     assert g.loc["schwerpunkt", "upper"] - 20.0 == pytest.approx(127.062, abs=1e-3)
     # the rest: every Ortsteil at exactly 5 %: no spread, no width
     assert g.loc["uebrige", "lower"] == pytest.approx(5.0) and g.loc["uebrige", "upper"] == pytest.approx(5.0)
+
+
+def test_periods_follow_the_plan_start_of_the_params():
+    assert periods(2008, 2022, plan_start=2018) == [(2008, 2017), (2018, 2022)]
+    assert periods(2008, 2022, plan_start=2021) == [(2008, 2020), (2021, 2022)]

@@ -255,7 +255,8 @@ def _term_key(term):
 
 def trend_tables(ctx: Context, members: set) -> tuple[pd.DataFrame, pd.DataFrame]:
     until = {i: ctx.year(i) for i in TREND_INDICATORS}
-    return trends.trends_table(ctx.indicators, TREND_INDICATORS, members, until)
+    ev = ctx.params.evaluation
+    return trends.trends_table(ctx.indicators, TREND_INDICATORS, members, until, ev.first_year, ev.plan_start)
 
 
 def children_in_poverty(ctx: Context) -> pd.DataFrame:

@@ -90,17 +90,18 @@ def _coef(fit, term: str) -> tuple[float, float, float]:
     return float(fit.params[term]), float(lo), float(hi)
 
 
-def periods(first: int, last: int) -> list[tuple[int, int]]:
+def periods(first: int, last: int, plan_start: int = PLAN_START) -> list[tuple[int, int]]:
+    """Before and after the plan start (`evaluation.plan_start` of the cycle; the constant is only the default)."""
     out = []
-    if PLAN_START - 1 - first >= 2:
-        out.append((first, PLAN_START - 1))
-    if last - PLAN_START >= 1:
-        out.append((PLAN_START, last))
+    if plan_start - 1 - first >= 2:
+        out.append((first, plan_start - 1))
+    if last - plan_start >= 1:
+        out.append((plan_start, last))
     return out
 
 
 def trends_table(table: pd.DataFrame, indicators: list[str], members: set, until: dict[str, int],
-                 first_year: int = 2008) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 first_year: int = 2008, plan_start: int = PLAN_START) -> tuple[pd.DataFrame, pd.DataFrame]:
     """trends.csv (percentage points per year; groups schwerpunkt, uebrige, abstand = change of the gap) and
     the binomial GLM's log-odds slopes for the same cells."""
     rows, glm_rows = [], []
@@ -109,7 +110,7 @@ def trends_table(table: pd.DataFrame, indicators: list[str], members: set, until
         years = t.year[(t.year >= first_year) & (t.year <= until[ind])]
         if years.empty:
             continue
-        for a, b in periods(int(years.min()), int(years.max())):
+        for a, b in periods(int(years.min()), int(years.max()), plan_start):
             df = _ortsteil_rows(table, ind, members, a, b)
             label = f"{a}–{b}"
             both = _wls(df, ["year_c", "sp", "year_sp"])
