@@ -82,11 +82,24 @@ display(HTML(svg.figure(
 
 # %%
 #| echo: false
-top = idx[idx.top13].sort_values("rank")
+unc = analyses.rank_uncertainty(ctx)
+save_table(ctx, unc, "rangunsicherheit.csv")
+# the borderline: the top k and the three Ortsteile just below, with both uncertainties side by side and named
+# apart (count draws vs weight draws are two different figures)
+top = idx[idx["rank"].notna() & (idx["rank"] <= k + 3)].sort_values("rank")
+p_top = unc.set_index("area_code")["p_top"]
 view = pd.DataFrame({"Rang": top["rank"], "Ortsteil": top["area_name"], "Index": top["index"],
-                     "Klasse": top["need_class"], "Stabilität (%)": 100 * top["stability"]})
-display(Markdown(md_table(view, formats={"Index": lambda v: de(v, 2), "Stabilität (%)": lambda v: de(v, 0)},
-                        numeric={"Rang"}, caption=f"Berechnete Schwerpunkträume (Top {k})")))
+                     "Klasse": top["need_class"],
+                     "Auswahl": [f"Top {k}" if t else "knapp darunter" for t in top["top13"]],
+                     f"in Top {k} bei Zählungs-Ziehungen (%)": 100 * top["area_code"].map(p_top).fillna(0),
+                     f"in Top {k} bei anderen Gewichten (%)": 100 * top["stability"]})
+display(Markdown(md_table(view, formats={"Index": lambda v: de(v, 2),
+                                         f"in Top {k} bei Zählungs-Ziehungen (%)": lambda v: de(v, 0),
+                                         f"in Top {k} bei anderen Gewichten (%)": lambda v: de(v, 0)},
+                        numeric={"Rang", "Index", f"in Top {k} bei Zählungs-Ziehungen (%)",
+                                 f"in Top {k} bei anderen Gewichten (%)"},
+                        caption=f"Berechnete Schwerpunkträume (Top {k}) und die drei Ortsteile "
+                                                  "knapp darunter")))
 st = idx[idx.stability > 0].sort_values("stability", ascending=True)
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -100,8 +113,6 @@ figures.show(fig, caption=f"Stabilität: Anteil von {pp.perturbations} Dirichlet
                           f"zu den {k} höchsten gehört.",
              alt="Balkendiagramm der Stabilität: " + ", ".join(
                  f"{md(n)} {de(100 * s, 0)} %" for n, s in zip(st["area_name"][::-1], st["stability"][::-1])) + ".")
-unc = analyses.rank_uncertainty(ctx)
-save_table(ctx, unc, "rangunsicherheit.csv")
 near = unc[unc["p_top"] > 0]
 display(Markdown(md_table(pd.DataFrame({
     "Rang": near["rank"], "Ortsteil": near["area_name"], f"in den Top {k} (%)": 100 * near["p_top"],

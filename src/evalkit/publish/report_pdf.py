@@ -173,9 +173,11 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
         span = "–" if u is None or r.area_code not in u.index else \
             f"{int(u.loc[r.area_code, 'rank_lower'])} bis {int(u.loc[r.area_code, 'rank_upper'])}"
         rows.append([str(int(r.rank)), str(r.area_name), de(r.index, 2), str(r.need_class), p_top, span])
-    out.append(table(["Rang", "Ortsteil", "Index", "Klasse", f"in Top {p.priority.top_k}", "Rangbereich"], rows,
+    out.append(table(["Rang", "Ortsteil", "Index", "Klasse", f"in Top {p.priority.top_k} bei Zählungs-Ziehungen",
+                      "Rangbereich"], rows,
                      ["right", "left", "right", "left", "right", "right"]))
-    out.append(para(f"„in Top {p.priority.top_k}“ und „Rangbereich“: Anteil und 95-%-Bereich in 500 Ziehungen der "
+    out.append(para(f"„in Top {p.priority.top_k} bei Zählungs-Ziehungen“ und „Rangbereich“: Anteil und 95-%-Bereich in "
+                    "500 Ziehungen der "
                     "Zählungen (Poisson) – wie sicher die Zuordnung angesichts kleiner Zahlen ist. "
                     f"Nicht eingestuft: {int((idx['need_class'] == FLAGGED).sum())} Ortsteile mit zu kleiner Basis."))
 
