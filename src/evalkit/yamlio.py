@@ -33,3 +33,14 @@ def load_yaml(text: str, file, error: type[EvalkitError] = DataError):
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError as e:
         raise error(f"not valid YAML: {e}", file=file, expected="YAML with every key once") from e
+
+
+def load_yaml_file(path, what: str, error: type[EvalkitError] = DataError):
+    """Read and parse a YAML file; an unreadable file is named with what it was meant to be."""
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise error(f"cannot read the {what}: {e}", file=path) from e
+    return load_yaml(text, path, error)

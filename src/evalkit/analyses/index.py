@@ -22,7 +22,7 @@ from scipy.stats import norm
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
-from evalkit.yamlio import load_yaml
+from evalkit.yamlio import load_yaml_file
 
 UNSCORED = "nicht eingestuft"
 RESULT_COLUMNS = ["id", "name", "index", "rank", "class"]
@@ -73,10 +73,7 @@ class IndexMethod(BaseModel):
 
 
 def load_method(path: Path) -> IndexMethod:
-    try:
-        raw = load_yaml(Path(path).read_text(encoding="utf-8"), path)
-    except OSError as e:
-        raise DataError(f"cannot read the method file: {e}", file=path) from e
+    raw = load_yaml_file(path, "method file")
     return validate_model(IndexMethod, raw, path, "keys id, name, indicators, standardise (z|rank|none), "
                                                   "index (standardised|raw), classes [{label, from, to}]")
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
-from evalkit.yamlio import load_yaml
+from evalkit.yamlio import load_yaml_file
 
 Estimator = Literal["did", "twfe", "event_study", "its", "sc", "sdid"]
 Inference = Literal["cluster", "wild", "permutation", "placebo", "jackknife"]
@@ -67,10 +67,7 @@ class Design(BaseModel):
 
 
 def load_design(path: Path) -> Design:
-    try:
-        raw = load_yaml(Path(path).read_text(encoding="utf-8"), path)
-    except OSError as e:
-        raise DataError(f"cannot read the design file: {e}", file=path) from e
+    raw = load_yaml_file(path, "design file")
     if not isinstance(raw, dict):
         raise DataError("the design file is not a mapping of keys", file=path, expected=EXPECTED)
     return validate_model(Design, raw, path, EXPECTED)
