@@ -43,7 +43,7 @@ check = read_table(ctx.project.processed / "share_check.csv")
 # %%
 #| echo: false
 view = report.coverage_summary(ctx, cov)
-display(Markdown(md_table(view, caption=f"Jahre mit Daten je Indikator, 2008–{ctx.params.reference_year} "
+display(Markdown(md_table(view, caption=f"Jahre mit Daten je Indikator, {ctx.params.evaluation.first_year}–{ctx.params.reference_year} "
                                       "(vollständig: alle 63 Ortsteile)")))
 
 # %% [markdown]

@@ -28,8 +28,8 @@ from evalkit.analyses import cycle as analyses
 from evalkit.analyses import measures
 from evalkit.cycles.context import load_context, save_table
 from evalkit.errors import DisclosureError
-from evalkit.publish import report
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, md, md_table, month_de, synthetic
+from evalkit.publish import measures_text, report
+from evalkit.publish.fmt import ZEICHENERKLAERUNG, de, md, md_table, synthetic
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "massnahmen")))
@@ -37,32 +37,16 @@ reg = measures.load_measures(ctx.project.data / "measures" / "measures.csv")
 schools = measures.school_counts(analyses.school_file(ctx))
 cov = measures.coverage(reg, schools)
 _ = save_table(ctx, cov, "massnahmen_abdeckung.csv")
+_ = save_table(ctx, reg, "massnahmen_quellen.csv")
 
 # %% [markdown]
 # ## Maßnahmen laut öffentlichen Quellen
 
 # %%
 #| echo: false
-from urllib.parse import urlparse  # noqa: E402
-
-view = reg.assign(Anzahl=reg["count"].map(lambda v: de(v, 0)), Gesamt=reg["total"].map(lambda v: de(v, 0)),
-                  source=reg["source"].map(lambda u: urlparse(u).netloc),
-                  school_type=reg["school_type"].map(measures.school_type_label), date=reg["date"].map(month_de))
-view = view.rename(columns={"measure": "Maßnahme", "date": "Stand", "school_type": "Schulart", "note": "Angabe",
-                            "source": "Quelle"})[["Maßnahme", "Stand", "Schulart", "Anzahl", "Gesamt", "Angabe",
-                                                  "Quelle"]]
-display(Markdown(md_table(view.fillna("–"), numeric={"Anzahl", "Gesamt"},
-                        caption="Zahlen zu den Maßnahmen (data/measures/measures.csv)")))
-cv = pd.DataFrame({"Maßnahme": cov["measure"], "Stand": cov["date"].map(month_de),
-                   "Schulart": cov["school_type"].map(measures.school_type_label),
-                   "Anzahl": cov["count"], "laut Quelle": cov["total"], "kommunale Schulen 2023": cov["municipal"],
-                   "Abdeckung laut Quelle (%)": cov["share_source"], "Abdeckung Schulliste (%)": cov["share_list"]})
-display(Markdown(md_table(cv, formats={c: (lambda v: de(v, 0)) for c in ("Anzahl", "laut Quelle",
-                                                                       "kommunale Schulen 2023")}
-                        | {c: (lambda v: de(v, 1)) for c in ("Abdeckung laut Quelle (%)",
-                                                            "Abdeckung Schulliste (%)")},
-                        caption="Abdeckung nach Schulart: genannte Standorte je Schule (Quelle bzw. Schulliste 2023 "
-                                "ohne freie Träger; die Liste mischt Stände und ist unvollständig)")))
+display(Markdown(measures_text.register_table(reg, caption="Zahlen zu den Maßnahmen laut Quelle "
+                                                            "(data/measures/measures.csv)")))
+display(Markdown(measures_text.coverage_table(cov)))
 
 # %% [markdown]
 # ## Erreichen die Maßnahmen die Ortsteile mit Bedarf?
@@ -73,30 +57,7 @@ idx = analyses.need_index(ctx, perturbations=0)
 sites = measures.load_sites(ctx.project.restricted)
 sc = analyses.scenario(ctx, idx)
 names = ctx.areas.set_index("ot_code")["ortsteil"]
-text = (f"**Szenario, keine tatsächliche Verteilung.** Die Standortliste der Schulsozialarbeit ist "
-        f"nicht öffentlich. Angenommen, die {sc['stated_posts']} von {sc['stated_total']} Stellen an Grundschulen "
-        f"(Stand {month_de(sc['stated_date'])}) würden der "
-        f"Bedarfsrangfolge der Ortsteile folgen: Von {sc['located']} kommunalen Grundschulen mit bekannter Lage "
-        f"erhielten die {sc['posts']} ({sc['stated_posts']}/{sc['stated_total']} davon) in den bedürftigsten Ortsteilen eine Stelle. Erreicht würden "
-        f"{len(sc['ortsteile'])} Ortsteile: {', '.join(md(names[c]) for c in sc['ortsteile'])}. Dort leben "
-        f"{de(sc['poor_children_share'], 1)} % der Kinder unter 15 Jahren im SGB-II-Bezug "
-        f"({de(sc['poor_children'], 0)} von {de(sc['poor_children_total'], 0)}).\n\n")
-sens, pb = sc["sensitivity"], sc["placed_by"]
-text += (f"**Wie sicher ist diese Zahl?** Verortet sind {sc['located']} von "
-         f"{sc['located'] + len(sc['unplaced'])} kommunalen Grundschulen: {pb.get('Koordinate', 0)} über die "
-         f"Koordinate der Schulliste 2023, {pb.get('gleiche Adresse', 0)} über dieselbe Adresse und "
-         f"{pb.get('Nachbaradresse', 0)} über eine benachbarte Hausnummer derselben Straße (Schuldatenbank 2017, "
-         f"Schulliste 2023, OpenStreetMap-Kitas). Ohne Lage bleiben {len(sc['unplaced'])}: "
-         f"{', '.join(md(n) for n in sc['unplaced']['name'])}. ")
-if sens["skipped"]:
-    text += (f"Das Szenario übergeht {len(sens['skipped'])} Ortsteile ohne verortete Schule, obwohl sie vor dem zuletzt "
-             f"erreichten rangieren: {', '.join(md(names[c]) for c in sens['skipped'])}. Läge in "
-             f"{'jedem' if len(sens['assumed']) == len(sens['skipped']) else 'den ersten ' + str(len(sens['assumed']))}"
-             f" davon eine der nicht verorteten Schulen, erreichten die Stellen {len(sens['ortsteile'])} Ortsteile mit "
-             f"{de(sens['poor_children_share'], 1)} % der Kinder im SGB-II-Bezug statt "
-             f"{de(sc['poor_children_share'], 1)} %. Die Zahl hängt also an den fehlenden Schulstandorten.")
-else:
-    text += "Kein Ortsteil vor dem zuletzt erreichten wird mangels verorteter Schule übergangen."
+text = measures_text.scenario_text(sc, names)
 save_table(ctx, sc["schools"], "szenario_grundschulen.csv")
 display(Markdown(synthetic(text)))
 if sites is not None:
@@ -107,7 +68,7 @@ if sites is not None:
         f"(Szenario: {de(sc['poor_children_share'], 1)} %)."))
 else:
     display(Markdown("Ein Standortregister der Maßnahmen (je Standort: Maßnahme, Schule oder Kita, Ortsteil, Beginn, "
-                     "Ende und Stellenumfang; das Eingabeformat beschreibt die Seite *Methoden*) liegt nicht vor; "
+                     "Ende und Stellenumfang; das Eingabeformat beschreibt die Seite [Methoden](../../methoden.qmd#eingaben)) liegt nicht vor; "
                      "sobald es vorliegt, "
                      "vergleicht diese Seite die tatsächliche mit der bedarfsorientierten Verteilung."))
 

@@ -45,7 +45,7 @@ written = ortsteil.write_pages(Path(ctx.output_dir).parent, pages)
 display(Markdown(
     f"Für jeden der {len(written)} Ortsteile gibt es in diesem Zyklus eine Seite mit seinen Kennzahlen neben "
     "Stadtbezirk und Stadt (mit dem Datenstand je Zeile), seiner Lage, seinem Rang im Bedarfsindex in jedem "
-    "Zyklus, der Entwicklung der wichtigsten Kennzahlen seit 2008 und den Schulen, Horten und Kitas, die in ihm "
+    f"Zyklus, der Entwicklung der wichtigsten Kennzahlen seit {ctx.params.evaluation.first_year} und den Schulen, Horten und Kitas, die in ihm "
     "liegen. Die Suche oben findet jeden Ortsteil mit seinem Namen."))
 
 # %% [markdown]

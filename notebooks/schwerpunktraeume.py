@@ -26,7 +26,7 @@ from IPython.display import HTML, Markdown, display
 
 from evalkit.analyses import cycle as analyses
 from evalkit.cycles.context import load_context, save_table
-from evalkit.publish import figures, maps, report, svg
+from evalkit.publish import figures, maps, priority_text, report, svg
 from evalkit.publish.fmt import band_text, de, md_table, md
 
 ctx = load_context(project_root, cycle, output_dir)
@@ -47,7 +47,7 @@ display(Markdown(
     "Die amtliche Liste der 13 Schwerpunkträume der IKJHP ist nicht öffentlich. Die Rangfolge auf dieser Seite ist "
     "eine **eigene Berechnung** aus öffentlichen Daten (Bedarfsindex) und ersetzt die amtliche Liste nicht.\n:::"))
 display(Markdown(
-    f"Der Index fasst {len(pp.weights)} Bedarfsindikatoren je Ortsteil zusammen. Jeder wird über "
+    priority_text.components_sentence(pp.weights, ctx.name) + ". Jeder wird über "
     f"{pp.window} Jahre gepoolt (Zähler und Nenner summiert), über die Ortsteile "
     + ("z-standardisiert" if pp.normalise == "z" else "rangnormalisiert")
     + ", gewichtet und summiert. Ortsteile, deren Nenner für einen Indikator unter "
@@ -118,7 +118,7 @@ display(Markdown(md_table(pd.DataFrame({
     "Rang": near["rank"], "Ortsteil": near["area_name"], f"in den Top {k} (%)": 100 * near["p_top"],
     "Rangbereich (95 %)": [f"{a} bis {b}" if a != b else f"{a}" for a, b in zip(near["rank_lower"], near["rank_upper"])]}),
     formats={f"in den Top {k} (%)": lambda v: de(v, 0)}, numeric={"Rang", "Rangbereich (95 %)"},
-    caption="Unsicherheit aus den Daten: 500 Ziehungen der Zählungen (Poisson), Gewichte fest")))
+    caption=f"Unsicherheit aus den Daten: {pp.count_draws} Ziehungen der Zählungen (Poisson), Gewichte fest")))
 display(Markdown(
     "Kleine Zählungen schwanken auch ohne echte Veränderung. Jede Ziehung ersetzt jede gepoolte Zählung durch eine "
     "zufällige Zahl mit demselben Erwartungswert (Poisson-Verteilung), berechnet Anteile, Standardisierung und "
@@ -152,19 +152,11 @@ display(Markdown(
 
 # %% [markdown]
 # ## Bestandteile des Index und Empfindlichkeit
-#
-# Die Gewichte folgen der Schwerpunktsetzung der IKJHP: Kinderarmut (Kinder im SGB-II-Bezug) zählt am meisten,
-# weil der Plan Chancengerechtigkeit für Kinder an erster Stelle nennt; Alleinerziehende, Arbeitslosigkeit,
-# Jugendarbeitslosigkeit und Migration ergänzen sie. Es ist eine eigene, begründete Setzung, keine amtliche. Drei
-# Eigenschaften der Bestandteile verdienen einen kritischen Blick, deshalb zeigt diese Seite Varianten:
-#
-# - **Alleinerziehende** ist ein Anteil *unter den SGB-II-Bedarfsgemeinschaften mit Kindern*, nicht an der
-#   Bevölkerung. Er misst, wie die Armut zusammengesetzt ist, nicht wie verbreitet sie ist, und hängt negativ mit
-#   den anderen Bestandteilen zusammen. Seine kleinen Nenner führen zu den meisten Einstufungen „nicht eingestuft“.
-# - **Arbeitslose unter 25 Jahren** und **Arbeitslose** messen fast dasselbe (sehr hohe Korrelation); zusammen
-#   wiegen sie schwerer, als ihre Gewichte vermuten lassen.
-# - **Migration** beschreibt die Bevölkerung, nicht einen Bedarf; Berlins Monitoring Soziale Stadtentwicklung
-#   führt sie als Kontext, nicht im Index.
+
+# %%
+#| echo: false
+display(Markdown(priority_text.weight_rationale(pp.weights, ctx.name) + "\n\n"
+                 + priority_text.component_caveats(pp.weights, ctx.name)))
 
 # %%
 #| echo: false

@@ -9,7 +9,7 @@
 # %% [raw]
 # ---
 # title: "Trends und Abstände {cycle}"
-# subtitle: "Evaluationsgruppe und übriges Stadtgebiet vor und nach dem Planstart 2020"
+# subtitle: "Evaluationsgruppe und übriges Stadtgebiet vor und nach dem Planstart {plan_start}"
 # ---
 
 # %% tags=["parameters"]
@@ -98,11 +98,11 @@ for ind in analyses.TREND_INDICATORS:
 # Mitte). Deshalb wählt evalkit für jedes frühere Jahr, das die Daten erlauben, die 13 Ortsteile mit dem höchsten
 # Index nach derselben Regel aus den Daten bis zu diesem Jahr, setzt einen vorgetäuschten Start zwei Jahre später
 # und schätzt dieselben Größen mit ebenso vielen Jahren danach – nur mit Daten vor dem Planstart. Die Veränderung
-# der Evaluationsgruppe ab 2020 wird an dieser Verteilung gemessen.
+# der Evaluationsgruppe ab dem Planstart wird an dieser Verteilung gemessen.
 
 # %%
 #| echo: false
-bt = findings.benchmark_table(evaluation, result["benchmark"], names, worse)
+bt = findings.benchmark_table(evaluation, result["benchmark"], names, worse, ev.plan_start)
 if bt.empty:
     display(Markdown("Ohne Ergebnisjahr nach dem Planstart gibt es nichts zu vergleichen."))
 else:
@@ -111,14 +111,15 @@ else:
     main_sdid = evaluation[(evaluation.design == "hauptgruppe") & (evaluation.estimator == "sdid")]
     real = {names[i]: v for i, v in zip(main_sdid.indicator, main_sdid.estimate)}
     values = {names[i]: g["estimate"].tolist() for i, g in sd.groupby("indicator", sort=True) if names[i] in real}
-    fig = figures.benchmark_figure(values, real, "Veränderung des Abstands: Evaluationsgruppe und Vergleichsgruppen")
+    fig = figures.benchmark_figure(values, real, "Veränderung des Abstands: Evaluationsgruppe und Vergleichsgruppen",
+                                   ev.plan_start)
     years_b = sorted(b.selection_year.unique())
     figures.show(fig, caption=f"SDID-Veränderung des Abstands je Kennzahl: die Evaluationsgruppe ab {ev.plan_start} "
                               f"und die Gruppen, die in den Jahren {years_b[0]}–{years_b[-1]} genauso ausgewählt "
                               "wurden (vorgetäuschter Start zwei Jahre später, ohne Plan).",
                  alt="Punktdiagramm je Kennzahl: offene Kreise für die Vergleichsgruppen, eine Raute für die "
                      "Evaluationsgruppe.")
-    display(Markdown(md_table(bt, numeric={"Evaluationsgruppe ab 2020"},
+    display(Markdown(md_table(bt, numeric={f"Evaluationsgruppe ab {ev.plan_start}"},
                               caption="Schätzungen der Evaluationsgruppe gegen gleich ausgewählte Gruppen ohne Plan")))
     display(Markdown(md(f"Einordnung: „{analyses.evaluation.BENCH_STRONGER}“ heißt, die Veränderung ist günstiger "
                         "als bei jeder gleich ausgewählten Gruppe und ihr Intervall schließt null aus; "
@@ -243,21 +244,10 @@ for ind in analyses.TREND_INDICATORS:
     rows = tt[tt.indicator == ind]
     display(Markdown("**Lesehilfe.** " + md(reading_aids.reading_aid(f"der Wert „{spec.name}“", rows, s))))
 
-# %% [markdown]
-# ## Grenzen dieser Auswertung
-# - Die Gebiete sind klein; Intervalle sind breit, und einzelne Jahre schwanken.
-# - Die Daten enden 2022 (SGB II, Arbeitslose) bzw. 2023 (Migrationshintergrund); nach dem Planstart 2020 liegen
-#   nur wenige Jahre vor.
-# - Die Evaluationsgruppe ist *berechnet* und nach Bedarf ausgewählt (aus den Daten bis 2018). Gebiete, die wegen
-#   hoher Werte gewählt wurden, nähern sich oft von selbst der Mitte an (Regression zur Mitte); wie stark, zeigen
-#   die gleich ausgewählten Gruppen ohne Plan oben. Ihre Zahl ist durch die Jahre vor dem Planstart begrenzt.
-# - Die Hilfen zur Erziehung, Bildungserfolge und Angebote je Ortsteil sind nicht öffentlich: ob die Maßnahmen des
-#   Plans dort ankamen, wo sich die Anteile änderten, können diese Daten nicht zeigen.
-# - Ohne ein Untersuchungsdesign, das Ursachen trennt (etwa Vergleichsgebiete ohne Maßnahmen), sind die Trends
-#   **keine Wirkungsaussage** über den Plan oder einzelne Maßnahmen.
-# - Zur Kontrolle der Richtung rechnet evalkit dieselben Trends ein zweites Mal mit einem Modell direkt auf den
-#   Zählungen (logistisch; die Seite *Methoden* erklärt es); seine Werte stehen in der Tabelle „trends_logit“ der
-#   Provenienzseite. Was es zeigt, steht hier:
+# %%
+#| echo: false
+display(Markdown(findings.limits_markdown({names[i]: ctx.year(i) for i in analyses.TREND_INDICATORS if i in names},
+                                          ev.plan_start, analyses.group_cycle(ctx).reference_year)))
 
 # %%
 #| echo: false

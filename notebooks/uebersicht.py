@@ -35,7 +35,7 @@ cmp = ctx.compare
 display(Markdown(
     f"Dieser Bericht beschreibt die Lage in Leipzig zum Bezugsjahr **{ctx.params.reference_year}** "
     + (f"und vergleicht sie mit dem Evaluationszyklus **{cmp.cycle}** (Bezugsjahr {cmp.reference_year})."
-       if cmp else "als Ausgangslage vor dem Start der IKJHP 2020–2025.")
+       if cmp else f"als Ausgangslage vor dem Start der IKJHP {ctx.params.evaluation.plan_start}.")
     + " Alle Werte sind aus Zählungen neu berechnet (Zähler und Nenner je Ortsteil, summiert für Stadtbezirke,"
       " Planungsräume und die Stadt); Anteile tragen ein 95-%-Konfidenzintervall (Wilson)."))
 
@@ -65,17 +65,16 @@ display(Markdown(
 if report.suppressed_footnote(kf):
     display(Markdown(report.suppressed_footnote(kf)))
 
-# %% [markdown]
-# ## Entwicklung seit 2008
-
 # %%
 #| echo: false
+ev = ctx.params.evaluation
+display(Markdown(f"## Entwicklung seit {ev.first_year}"))
 for ind in ctx.params.profile_indicators:
     s = report.series(ctx, ind, "stadt", CITY_CODE)
-    s = s[s.year >= 2008]
-    fig = figures.trend_lines({"Leipzig": s}, ctx.name(ind), ctx.unit(ind))
+    s = s[s.year >= ev.first_year]
+    fig = figures.trend_lines({"Leipzig": s}, ctx.name(ind), ctx.unit(ind), years_marked=(ev.plan_start,))
     last = s.iloc[-1]
     figures.show(fig, caption=f"{ctx.name(ind)} in Leipzig, {int(s.year.min())}–{int(last.year)} "
-                              "(Band: 95-%-Konfidenzintervall; gestrichelt: Planstart 2020).",
+                              f"(Band: 95-%-Konfidenzintervall; gestrichelt: Planstart {ev.plan_start}).",
                  alt=f"Liniendiagramm {ctx.name(ind)} in Leipzig von {int(s.year.min())} bis {int(last.year)}; "
                      f"zuletzt {de(last.value)} {ctx.unit(ind)}.")

@@ -146,3 +146,24 @@ def test_values_outside_their_plausible_range_are_refused():
         check_ranges(bad, CAT)
     with pytest.raises(DataError, match="einwohner = -1"):
         check_ranges(ok.assign(value=[1.0, -1.0]), CAT)
+
+
+def test_a_listing_source_gives_no_value_where_it_lists_nothing():
+    """OpenStreetMap lists the Kitas it knows: an Ortsteil with none listed has no value (never 0,0), and its
+    0 still counts in the sums, so the city's rate is the listed Kitas over all children."""
+    obs = city()
+    kids = {"00": 3, "01": 0, "10": 2}
+    obs = pd.concat([obs, obs_rows([("kitas", "kitas_osm", ot, 2020, n) for ot, n in kids.items()])],
+                    ignore_index=True)
+    spec = dict(id="kitas_je_1000_kinder", name="Kitas", definition="d", kind="ratio", numerator="kitas:kitas_osm",
+                denominator="einwohner_unter15", scale=1000, unit="je 1.000", higher_is_worse=False,
+                goals=["Starke Familien"], role="Kontext", focus="f", sources=["kitas"])
+    for unrecorded, b_value in ((True, None), (False, 0.0)):
+        cat = Catalogue.model_validate({"defaults": {"source_credit": "OSM", "licence": "ODbL"},
+                                        "indicators": [dict(spec, zero_is_unrecorded=unrecorded)]})
+        t = compute_indicators(obs, AREAS, cat)
+        b = value(t, "kitas_je_1000_kinder", "ortsteil", "01")
+        assert (pd.isna(b.value) if b_value is None else b.value == b_value) and b.numerator == 0
+        assert value(t, "kitas_je_1000_kinder", "ortsteil", "00").value == pytest.approx(1000 * 3 / 200)
+        # city: 5 Kitas over 200 + 75 + 200 children
+        assert value(t, "kitas_je_1000_kinder", "stadt", CITY_CODE).value == pytest.approx(1000 * 5 / 475, abs=1e-6)

@@ -92,13 +92,25 @@ def test_band_text_says_what_the_engine_applies():
     assert band_text(None, -0.5) == "unter −0,5"
 
 
-def test_printed_changes_add_up_and_euros_have_no_decimals():
-    from evalkit.publish.fmt import de_by_unit, shown_change
+def test_changes_come_from_unrounded_values_and_euros_have_no_decimals():
+    from hypothesis import given
+    from hypothesis import strategies as st
 
-    assert shown_change(42.24, 42.36, "je 100 Einwohner") == -0.2  # the printed 42,2 − 42,4, not −0,12 → −0,1
-    assert shown_change(42.16, 42.44, "je 100 Einwohner") == -0.2  # not −0,28 → −0,3
-    assert shown_change(1000.4, 998.6, "Personen") == 1.0  # 1.000 − 999
+    from evalkit.publish.fmt import de_by_unit, rounded_change
+
+    assert rounded_change(10.13, 10.06, "je 100 Einwohner") == 0.1  # printed 10,1 and 10,1, but +0,07 → +0,1
+    assert rounded_change(42.24, 42.36, "je 100 Einwohner") == -0.1  # not the printed 42,2 − 42,4 = −0,2
+    assert rounded_change(1000.4, 998.6, "Personen") == 2.0  # +1,8 persons → 2
+    assert rounded_change(None, 1.0, "Personen") is None and rounded_change(float("nan"), 1.0, "Personen") is None
     assert de_by_unit([1840.0], ["Euro je Monat"]) == ["1.840"]
+
+    @given(st.floats(0, 100), st.floats(0, 100))
+    def within_half_a_digit(now, before):
+        c = rounded_change(now, before, "je 100 Einwohner")
+        assert abs(c - (now - before)) <= 0.05 + 1e-9
+        assert c == 0 or (c > 0) == (now > before)  # a printed sign is the sign of the true change
+
+    within_half_a_digit()
 
 
 def test_quarto_gets_only_the_changed_pages_when_little_changed(built_copy, tmp_path, monkeypatch):

@@ -65,10 +65,11 @@ def need_index(ctx: Context, perturbations: int | None = None, smoothing: str | 
                   perturbations=pp.perturbations if perturbations is None else perturbations, smoothing=smoothing)
 
 
-def rank_uncertainty(ctx: Context, draws: int = 500) -> pd.DataFrame:
+def rank_uncertainty(ctx: Context) -> pd.DataFrame:
+    """How often each Ortsteil lands in the top k when the counts are drawn again (`priority.count_draws`)."""
     pp = ctx.params.priority
     return priority.count_uncertainty(ctx.indicators, index_years(ctx), pp.weights, pp.window, pp.normalise,
-                                      pp.top_k, pp.min_denominator, draws, pp.seed, _directions(ctx), pp.smoothing)
+                                      pp.top_k, pp.min_denominator, pp.count_draws, pp.seed, _directions(ctx), pp.smoothing)
 
 
 def windows(ctx: Context) -> pd.DataFrame:

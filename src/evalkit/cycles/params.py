@@ -34,6 +34,7 @@ class PriorityParams(BaseModel):
     top_k: int = Field(13, ge=1, le=62)
     min_denominator: float = Field(50, ge=0, le=100_000)
     perturbations: int = Field(500, ge=0, le=100_000)
+    count_draws: int = Field(500, ge=50, le=100_000)  # Poisson draws of the counts for the rank uncertainty
     concentration: float = Field(50.0, gt=0, le=1e6)
     seed: int = 20201
     alt_windows: list[Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5])

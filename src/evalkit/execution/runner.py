@@ -83,7 +83,8 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
     tasks = []
     for c, p in sorted(cycles.items()):
         base = {"project_root": str(project.root), "cycle": c}
-        tv = {"cycle": c, "description": p.description}
+        tv = {"cycle": c, "description": p.description, "plan_start": p.evaluation.plan_start,
+              "first_year": p.evaluation.first_year}
         for name in CYCLE_NOTEBOOKS:
             if name in tpl:
                 tasks.append(Task(c, name, f"{name}.ipynb", dict(base), tv))

@@ -38,6 +38,8 @@ class Indicator(BaseModel):
     sources: list[str]
     check: str | None = None
     restricted: bool = False
+    # a source that lists what it knows (OpenStreetMap): an Ortsteil with none listed has no value, not 0
+    zero_is_unrecorded: bool = False
     plausible: tuple[float | None, float | None] | None = None  # [min, max] of a value; default by kind
     source_credit: str  # from the catalogue's `defaults:` unless the indicator names its own
     licence: str

@@ -150,6 +150,8 @@ def finish(ind: Indicator, g: pd.DataFrame) -> pd.DataFrame:
             lower = np.where(sup, scale * lo / div, lower)
             upper = np.where(sup, scale * hi / div, upper)
     own = sup & (g["level"].to_numpy() == "ortsteil")  # an Ortsteil's own suppressed cell is not a value
+    if ind.zero_is_unrecorded:  # nothing listed is not "none there": no value (the 0 still counts in the sums)
+        own = own | ((num == 0) & (g["level"].to_numpy() == "ortsteil"))
     out = g.drop(columns=["numerator_lo", "numerator_hi"]).assign(indicator=ind.id, value=np.where(own, np.nan, value),
                                                                   lower=lower, upper=upper)
     if ind.kind == "survey":

@@ -47,7 +47,7 @@ def show(fig, caption: str, alt: str, credit: str = CREDIT):
     display(HTML(figure_html(fig, caption, alt, credit)))
 
 
-def trend_lines(series: dict, title: str, unit: str, years_marked=(2020,)):
+def trend_lines(series: dict, title: str, unit: str, years_marked=()):
     """Lines per group (dict name → DataFrame with year, value[, lower, upper]) with intervals as bands."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for i, (name, df) in enumerate(series.items()):
@@ -70,7 +70,7 @@ def _year_axes(fig, ax, title: str, unit: str):
     return fig
 
 
-def its_figure(series, title: str, unit: str, start: int = 2020):
+def its_figure(series, title: str, unit: str, start: int):
     """Both groups' observed rates (points) and the interrupted time series' fitted segments (lines, broken at
     the plan start). `series`: year, group (evaluationsgruppe | uebrige), observed, fitted."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -85,7 +85,7 @@ def its_figure(series, title: str, unit: str, start: int = 2020):
     return _year_axes(fig, ax, title, unit)
 
 
-def event_study_figure(rows, title: str, reference: int, start: int = 2020):
+def event_study_figure(rows, title: str, reference: int, start: int):
     """The gap's change against the reference year per year (points) with 95 % intervals (bars): leads left of
     the plan start, the years after it right. `rows`: year, estimate, lower, upper."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -103,7 +103,7 @@ def event_study_figure(rows, title: str, reference: int, start: int = 2020):
     return _year_axes(fig, ax, title, "Veränderung des Abstands (Pp.)")
 
 
-def benchmark_figure(values: dict, real: dict, title: str):
+def benchmark_figure(values: dict, real: dict, title: str, start: int):
     """Per outcome (rows): the benchmark groups' estimates (open circles) and the evaluation group's (filled)."""
     fig, ax = plt.subplots(figsize=(7, 0.55 * len(values) + 1.2))
     names = list(values)
@@ -111,7 +111,7 @@ def benchmark_figure(values: dict, real: dict, title: str):
         v = values[name]
         ax.plot(v, [i] * len(v), "o", mfc="none", color=PALETTE[4], ms=6,
                 label="gleich ausgewählte Gruppen ohne Plan" if i == 0 else None)
-        ax.plot([real[name]], [i], "D", color=PALETTE[0], ms=6, label="Evaluationsgruppe ab 2020" if i == 0 else None)
+        ax.plot([real[name]], [i], "D", color=PALETTE[0], ms=6, label=f"Evaluationsgruppe ab {start}" if i == 0 else None)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()

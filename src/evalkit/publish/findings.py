@@ -110,7 +110,7 @@ def befund_markdown(df: pd.DataFrame, heading: str = "##") -> str:
 
 
 def benchmark_table(evaluation: pd.DataFrame, benchmark: pd.DataFrame, names: dict[str, str],
-                    higher_is_worse: dict[str, bool]) -> pd.DataFrame:
+                    higher_is_worse: dict[str, bool], plan_start: int) -> pd.DataFrame:
     """Per outcome and statistic: the real estimate, the benchmark groups' range and where the real one falls."""
     rows = []
     labels = {("sdid", "att"): "SDID: Veränderung des Abstands",
@@ -124,7 +124,7 @@ def benchmark_table(evaluation: pd.DataFrame, benchmark: pd.DataFrame, names: di
         r = real.iloc[0]
         label, as_good = against_benchmark(r["estimate"], b["estimate"], r["lower"], r["upper"], higher_is_worse[ind])
         rows.append({"Kennzahl": names[ind], "Schätzung": labels[(est, term)],
-                     "Evaluationsgruppe ab 2020": de(r["estimate"], 2, True),
+                     f"Evaluationsgruppe ab {plan_start}": de(r["estimate"], 2, True),
                      "gleich ausgewählte Gruppen": f"{de(b['estimate'].min(), 2, True)} bis "
                                                    f"{de(b['estimate'].max(), 2, True)}",
                      "Einordnung": f"{label} ({as_good} von {len(b)} mindestens so günstig)"})
@@ -268,3 +268,31 @@ def cycle_summary(tables, cycle: int, compare_with: int | None, reference_year: 
     if (tables / "befund.csv").is_file():
         out.append(befund_markdown(read_table(tables / "befund.csv"), heading))
     return "\n".join(out)
+
+
+def limits_markdown(last_years: dict[str, int | None], plan_start: int, selection_year: int) -> str:
+    """"Grenzen dieser Auswertung" from the data it describes: where each outcome's data end, how many years
+    follow the plan start, and up to which year the group was selected."""
+    by_year: dict[int, list[str]] = {}
+    for name, y in last_years.items():
+        if y is not None:
+            by_year.setdefault(int(y), []).append(name)
+    ends = " bzw. ".join(f"{y} ({', '.join(md(x) for x in n)})" for y, n in sorted(by_year.items()))
+    post = max(by_year, default=plan_start - 1) - plan_start + 1
+    post_words = ("liegt noch kein Jahr vor" if post <= 0 else
+                  f"{'liegt' if post == 1 else 'liegen'} höchstens {post} {'Jahr' if post == 1 else 'Jahre'} vor")
+    return "\n".join([
+        "## Grenzen dieser Auswertung", "",
+        "- Die Gebiete sind klein; Intervalle sind breit, und einzelne Jahre schwanken.",
+        f"- Die Daten enden {ends}; ab dem Planstart {plan_start} {post_words}.",
+        f"- Die Evaluationsgruppe ist *berechnet* und nach Bedarf ausgewählt (aus den Daten bis {selection_year}). "
+        "Gebiete, die wegen hoher Werte gewählt wurden, nähern sich oft von selbst der Mitte an (Regression zur "
+        "Mitte); wie stark, zeigen die gleich ausgewählten Gruppen ohne Plan oben. Ihre Zahl ist durch die Jahre "
+        "vor dem Planstart begrenzt.",
+        "- Die Hilfen zur Erziehung, Bildungserfolge und Angebote je Ortsteil sind nicht öffentlich: ob die "
+        "Maßnahmen des Plans dort ankamen, wo sich die Anteile änderten, können diese Daten nicht zeigen.",
+        "- Ohne ein Untersuchungsdesign, das Ursachen trennt (etwa Vergleichsgebiete ohne Maßnahmen), sind die "
+        "Trends **keine Wirkungsaussage** über den Plan oder einzelne Maßnahmen.",
+        "- Zur Kontrolle der Richtung rechnet evalkit dieselben Trends ein zweites Mal mit einem Modell direkt auf "
+        "den Zählungen (logistisch; die Seite *Methoden* erklärt es); seine Werte stehen in der Tabelle "
+        "„trends_logit“ der Provenienzseite. Was es zeigt, steht hier:", ""])

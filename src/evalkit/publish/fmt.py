@@ -37,15 +37,16 @@ def de_by_unit(values, units, signed: bool = False) -> list[str]:
     return [de(v, decimals_for(u), signed) for v, u in zip(values, units)]
 
 
-def shown(value, unit: str):
-    """The value as printed (rounded to its unit's decimals), so that printed changes add up."""
-    return None if value is None or pd.isna(value) else round(float(value), decimals_for(unit))
+def rounded_change(now, before, unit: str):
+    """The change of the unrounded values, rounded to its unit's decimals: 10,13 against 10,06 is +0,1, not the
+    +0,0 the printed 10,1 and 10,1 suggest (as official statistics do; ROUNDING_NOTE says so under the table)."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    return round(float(now) - float(before), decimals_for(unit))
 
 
-def shown_change(now, before, unit: str):
-    """A change computed from the printed values (42,2 vs 42,4 → −0,2, never −0,3)."""
-    a, b = shown(now, unit), shown(before, unit)
-    return None if a is None or b is None else round(a - b, decimals_for(unit))
+ROUNDING_NOTE = ("Veränderungen sind aus den ungerundeten Werten berechnet und können daher von der Differenz der "
+                 "gerundeten Werte abweichen.")
 
 
 MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",

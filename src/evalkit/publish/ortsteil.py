@@ -27,14 +27,14 @@ LISTING = "ortsteilprofile"
 class Prepared:
     """What every page of a cycle looks up, computed once: 63 pages × a dozen table scans cost 20 s otherwise."""
 
-    series: dict  # (indicator, level, area_code) → rows (year, value, lower, upper, denominator), from 2008
+    series: dict  # (indicator, level, area_code) → rows (year, value, lower, upper, denominator), from first_year
     city: pd.DataFrame  # the city's key figures, indexed by indicator
     stadtbezirk: dict  # sbz_code → its key figures, indexed by indicator
 
     @classmethod
     def of(cls, ctx: Context) -> "Prepared":
         t = ctx.indicators
-        t = t[t["indicator"].isin(ctx.params.profile_indicators) & (t["year"] >= 2008)
+        t = t[t["indicator"].isin(ctx.params.profile_indicators) & (t["year"] >= ctx.params.evaluation.first_year)
               & (t["year"] <= ctx.params.reference_year)]
         series = {k: g[["year", "value", "lower", "upper", "denominator"]].sort_values("year")
                   for k, g in t.groupby(["indicator", "level", "area_code"])}
@@ -204,7 +204,7 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
         "## Bedarfsindex in allen Zyklen", "", history_table(history, code, k), "",
         "Rang 1 = höchster berechneter Bedarf; „nicht eingestuft“: zu kleine Basis für einen der Bestandteile. "
         "Wie der Index entsteht, steht auf der Seite [Schwerpunkträume](../schwerpunktraeume.ipynb).", "",
-        "## Entwicklung seit 2008", "", *[ch + "\n" for ch in charts(ctx, pre, code, name, sbz_code, sbz_name)],
+        f"## Entwicklung seit {ctx.params.evaluation.first_year}", "", *[ch + "\n" for ch in charts(ctx, pre, code, name, sbz_code, sbz_name)],
         "## Einrichtungen im Ortsteil", "", facilities_text(facilities, code), "",
         "---", "",
         f"Diese Seite schreibt das Notebook [Ortsteile im Profil](../{LISTING}.ipynb) dieses Zyklus; Daten, Parameter, "

@@ -92,7 +92,7 @@ def _interval_rule(e) -> str:
             "nennt einen Befund nur eindeutig, wenn beide übereinstimmen: hier nicht eindeutig.")
 
 
-def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_start: int = 2020,
+def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_start: int | None = None,
                     group_labels: dict[str, str] | None = None, above: bool = True, pandemic: bool = False,
                     equal_groups: list[str] | None = None) -> str:
     """What the interrupted time series shows for one indicator, and what it does not. The terms are changes of
@@ -116,6 +116,7 @@ def its_reading_aid(name: str, rows: pd.DataFrame, post_years: list[int], plan_s
     pre_words = ("Vor dem Planstart entfernten sich die Gruppen voneinander" if widening
                  else "Vor dem Planstart näherten sich die Gruppen schon an")
     pre_words += ("" if not (pre.lower <= 0 <= pre.upper) else " (nicht eindeutig)") + "."
+    plan_start = post_years[0] if plan_start is None else plan_start  # the first post year is the start
     parts = [f"{name}: Nach {plan_start} liegen {n_post} Jahr{'e' if n_post != 1 else ''} vor "
              f"({', '.join(map(str, post_years))}).",
              said("pre_slope_diff", f"Unterschied der jährlichen Trends der beiden Gruppen vor {plan_start}",

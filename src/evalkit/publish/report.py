@@ -7,7 +7,7 @@ import pandas as pd
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
-from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, shown_change
+from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, rounded_change
 
 # the cycle's pages in reading order (the cycle index lists them, each page links its neighbours)
 PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
@@ -44,9 +44,9 @@ def key_figures(ctx: Context, level: str = "stadt", code: str = CITY_CODE) -> pd
             "value": None if now is None else now.value,
             "lower": None if now is None else now.lower, "upper": None if now is None else now.upper,
             "compare_year": yc, "compare_value": None if before is None else before.value,
-            # from the printed values, so that the printed numbers add up (42,2 vs 42,4 → −0,2)
+            # from the unrounded values (ROUNDING_NOTE under every table that prints it)
             "change": None if now is None or before is None or same else
-            shown_change(now.value, before.value, ctx.unit(ind)),
+            rounded_change(now.value, before.value, ctx.unit(ind)),
             "note": note, "suppressed": hidden,
         })
     return pd.DataFrame(rows)
@@ -140,12 +140,12 @@ def coverage(ctx: Context) -> pd.DataFrame:
     return cov.sort_values(["indicator", "year"]).reset_index(drop=True)
 
 
-def coverage_summary(ctx: Context, cov: pd.DataFrame, first: int = 2008) -> pd.DataFrame:
+def coverage_summary(ctx: Context, cov: pd.DataFrame) -> pd.DataFrame:
     """Per indicator the years with all 63 Ortsteile, with some, and without data (year ranges, not a column per
     year: 17 year columns do not fit a page)."""
     from evalkit.publish.fmt import year_ranges
 
-    years = list(range(first, ctx.params.reference_year + 1))
+    years = list(range(ctx.params.evaluation.first_year, ctx.params.reference_year + 1))
     rows = []
     for ind, g in cov.groupby("indicator", sort=False):
         n = g.set_index("year")["ortsteile"].reindex(years).fillna(0).astype(int)

@@ -158,10 +158,14 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
 
     # priority areas
     out.append(heading("Bedarfslage und Schwerpunkträume"))
-    out.append(para("Der Bedarfsindex fasst fünf Anteile je Ortsteil zusammen (Kinderarmut, Alleinerziehende in "
-                    "Bedarfsgemeinschaften, Arbeitslose, Arbeitslose unter 25 Jahren, Migrationshintergrund), je über "
-                    "drei Jahre gepoolt, über die Ortsteile standardisiert, gewichtet und addiert. Die Klassen sind "
-                    "Bänder des standardisierten Index. Es ist eine eigene Berechnung, keine amtliche Liste."))
+    from evalkit.publish import priority_text
+
+    out.append(para(priority_text.components_sentence(p.priority.weights, ctx.name)
+                    + f", je über {p.priority.window} Jahre gepoolt, über die Ortsteile "
+                    + ("z-standardisiert" if p.priority.normalise == "z" else "rangnormalisiert")
+                    + ", gewichtet und addiert. " + priority_text.weight_rationale(p.priority.weights, ctx.name)
+                    + " Die Klassen sind Bänder des standardisierten Index. Es ist eine eigene Berechnung, keine "
+                    "amtliche Liste."))
     files["klassen.svg"] = svg.area_map(ctx.geojson, {c: str(n) for c, n in names.items()},
                                         fills=svg.class_fills(idx, labels), label="Bedarfsklassen")
     out.append(f"![Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}](klassen.svg){{width=70%}}\n")
@@ -177,7 +181,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                       "Rangbereich"], rows,
                      ["right", "left", "right", "left", "right", "right"]))
     out.append(para(f"„in Top {p.priority.top_k} bei Zählungs-Ziehungen“ und „Rangbereich“: Anteil und 95-%-Bereich in "
-                    "500 Ziehungen der "
+                    f"{p.priority.count_draws} Ziehungen der "
                     "Zählungen (Poisson) – wie sicher die Zuordnung angesichts kleiner Zahlen ist. "
                     f"Nicht eingestuft: {int((idx['need_class'] == FLAGGED).sum())} Ortsteile mit zu kleiner Basis."))
 
@@ -220,16 +224,18 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
         out.append(para(its_reading_aid(spec.name, rows_i, post, ctx.params.evaluation.plan_start, alt_labels,
                                         above=above, pandemic=ind in PANDEMIC, equal_groups=equal)))
 
-    # measures
+    # measures: the same tables and words as the site's measures page
+    from evalkit.publish import measures_text
+
     out.append(heading("Maßnahmen"))
     out.append(para("Kinder- und Familienzentren, Schulsozialarbeit und die Begleitung im Berufsvorbereitungsjahr "
-                    "sind in ihrer Zahl öffentlich belegt, ihre Standorte nicht. Die Tabelle stellt die genannten "
-                    "Zahlen den Schulen der städtischen Schulliste gegenüber."))
+                    "sind in ihrer Zahl öffentlich belegt, ihre Standorte nicht. Die erste Tabelle nennt jede Zahl "
+                    "mit ihrer Quelle, die zweite setzt die Zahlen der Schulen mit Maßnahme in Bezug zur Zahl der "
+                    "Quelle und zu den kommunalen Schulen der Schulliste 2023."))
+    if (tab / "massnahmen_quellen.csv").is_file():
+        out.append(measures_text.register_table(read_table(tab / "massnahmen_quellen.csv")))
     if measures is not None and len(measures):
-        rows = [[str(r["measure"]), month_de(r["date"]), str(r["school_type"]), de(r["count"], 0),
-                 de(r["total"], 0), de(r["share_source"], 1)] for _, r in measures.iterrows()]
-        out.append(table(["Maßnahme", "Stand", "Schulart", "Anzahl", "von", "Anteil (%)"], rows,
-                         ["left", "left", "left", "right", "right", "right"]))
+        out.append(measures_text.coverage_table(measures))
     out.append(para("Ein bedarfsorientiertes Verteilungsszenario (kein tatsächlicher Standortplan) steht auf der "
                     "Seite „Maßnahmen“ der Website; es nennt die Schulen ohne bekannte Lage und wie stark sein "
                     "Ergebnis von ihnen abhängt."))
