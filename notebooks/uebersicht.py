@@ -25,7 +25,7 @@ from IPython.display import Markdown, display
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import load_context, save_table
 from evalkit.publish import figures, report
-from evalkit.publish.fmt import de, de_by_unit, md, md_table, year_label
+from evalkit.publish.fmt import ROUNDING_NOTE, de, de_by_unit, md, md_table, year_label
 
 ctx = load_context(project_root, cycle, output_dir)
 display(Markdown(report.nav(ctx, "uebersicht")))
@@ -61,7 +61,7 @@ for section, members in report.by_goal(ctx, kf["indicator"]):
                                     + (f", Vergleich mit Zyklus {cmp.cycle}" if cmp else ""))))
 display(Markdown(
     f"*Datenstand*: das letzte Jahr mit Daten bis zum Bezugsjahr {ctx.params.reference_year}. Hat eine Kennzahl "
-    "keine neueren Daten als im Vergleichszyklus, ist keine Veränderung messbar (–)."))
+    "keine neueren Daten als im Vergleichszyklus, ist keine Veränderung messbar (–). " + ROUNDING_NOTE))
 if report.suppressed_footnote(kf):
     display(Markdown(report.suppressed_footnote(kf)))
 

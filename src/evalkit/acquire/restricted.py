@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from evalkit import reads
 from evalkit.errors import DataError
 from evalkit.validation import validate_frame
 
@@ -58,6 +59,7 @@ def load_restricted_dir(folder: Path, areas: pd.DataFrame) -> pd.DataFrame | Non
     """Quantities for the engine, indexed (ot_code, year); None when no restricted file is present. The frame
     is marked restricted: the publication gate refuses anything derived from it without disclosure control."""
     path = folder / HZE_FILE
+    reads.note(path)  # looked for: its appearance must re-execute the notebook, as its change does
     if not path.is_file():
         return None
     df = load_hze(path, areas).set_index(["ot_code", "year"]).sort_index()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from evalkit import reads
 from evalkit.acquire.facilities import in_ortsteile, kita_points, read_list
 from evalkit.validation import validate_frame
 
@@ -199,6 +200,7 @@ def actual_allocation(sites: pd.DataFrame, children: pd.DataFrame, measure: str 
 def load_sites(folder: Path) -> pd.DataFrame | None:
     """The (non-public) site registry, validated; None when there is none."""
     path = folder / SITE_FILE
+    reads.note(path)  # looked for: its appearance must re-execute the notebook
     if not path.is_file():
         return None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import reads
 from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
 from evalkit.errors import DisclosureError, ParamsError
@@ -80,7 +81,9 @@ def load_context(project_root: str | Path | None, cycle: int | None, output_dir:
     EVALKIT_CYCLE (set by `evalkit lab --cycle`) or is the latest, and tables go to scratch/<cycle>/tabellen/,
     never into the published reports/."""
     project = Project(Path(project_root).resolve()) if project_root else Project(find_root())
+    reads.record(project.root)  # under `evalkit run`: list the inputs this notebook reads
     catalogue = load_catalogue(project.catalogue_file)
+    reads.note(project.indicators_csv)  # read once per kernel (cached): the audit hook may not see it again
     st = project.indicators_csv.stat()
     table = _table(str(project.indicators_csv), st.st_mtime_ns, st.st_size)
     files = cycle_files(project.params)

@@ -1,7 +1,8 @@
 """Execute the cycle notebooks with papermill into reports/<cycle>/, in parallel, incrementally.
 
-A notebook is re-executed only when its fingerprint changed: its template, its parameters, its input files (by
-hash) or the evalkit package's code. Each run executes into a staging folder and is moved into reports/ only when
+A notebook is re-executed only when its fingerprint changed (its template, its parameters, the evalkit package's
+code) or one of the input files it read last time (each notebook records them: evalkit.reads); a notebook
+without such a record counts every input under data/. Each run executes into a staging folder and is moved into reports/ only when
 it succeeded, so a failing notebook never replaces its last good executed copy.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from evalkit import reads
 from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
 from evalkit.publish.fmt import md
@@ -97,12 +99,12 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
     return tasks
 
 
-def fingerprint(task: Task, template_bytes: bytes, inputs: dict, cycle_params: dict) -> str:
+def fingerprint(task: Task, template_bytes: bytes, cycle_params: dict) -> str:
+    """Everything but the data files: those count by what the notebook read (`up_to_date`)."""
     h = hashlib.sha256()
     portable = {k: v for k, v in task.parameters.items() if k != "project_root"}  # a moved checkout stays warm
     for part in (template_bytes, json.dumps(portable, sort_keys=True).encode(),
-                 json.dumps(cycle_params, sort_keys=True).encode(), json.dumps(inputs, sort_keys=True).encode(),
-                 code_hash().encode()):
+                 json.dumps(cycle_params, sort_keys=True).encode(), code_hash().encode()):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()
 
@@ -126,6 +128,7 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     where = f"cycle {task.cycle}, notebook {task.template} → {task.output}"
     started = _now()
     t0 = time.perf_counter()
+    (staging / reads.LOG_NAME).write_text("", encoding="utf-8")  # asks the notebook to list what it reads
     try:
         extra, outcome = session.prepare(str(staging))
         pm.execute_notebook(nb, str(out_nb), parameters=params, kernel_name="python3", progress_bar=False,
@@ -147,6 +150,9 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
         session.discard()
         raise NotebookError(f"{type(e).__name__}: {e}", file=where) from None
     total = time.perf_counter() - t0
+    entries = reads.read_log(staging)
+    root = task.parameters.get("project_root")
+    read = None if entries is None or not root else reads.state_of(Path(root), entries)
     executed = nbformat.read(out_nb, as_version=4)
     _set_title(executed, task.title_vars)
     _portable_paths(executed, task, template)
@@ -156,9 +162,11 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
         "parameters": {k: v for k, v in params.items() if k not in ("project_root", "output_dir")},
         "fingerprint": task.fingerprint, "kernel": {"mode": session.mode}, **provenance,
     }
+    if read is not None:  # the files this notebook read, by hash (the manifest lists all inputs of the cycle)
+        executed.metadata["evalkit"]["inputs"] = {k: v for k, v in read.items() if not k.endswith("/")}
     nbformat.write(executed, out_nb)
     return {"task": task.label, "total": total, "kernel": outcome.startup, "reused": outcome.reused,
-            "replaced": outcome.replaced, "started": started, "finished": _now()}
+            "replaced": outcome.replaced, "started": started, "finished": _now(), "reads": read}
 
 
 def _stable(nb) -> None:
@@ -276,6 +284,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         selected = cycles
     files = cycle_files(project.params)
     inputs = input_hashes(project)
+    hashes: dict = {}  # path → current hash, shared by every notebook's check
     tpl = templates(project)
     tpl_bytes = {name: path.read_bytes() for name, path in tpl.items()}
     tasks = plan(project, selected)
@@ -295,10 +304,11 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         group = cycles[p.evaluation.group_from_cycle].model_dump() if t.template in GROUP_NOTEBOOKS else None
         history = [cycles[x].model_dump() for x in sorted(cycles) if x <= t.cycle] \
             if t.template in HISTORY_NOTEBOOKS else None
-        t.fingerprint = fingerprint(t, tpl_bytes[t.template], inputs,
+        t.fingerprint = fingerprint(t, tpl_bytes[t.template],
                                     {"self": p.model_dump(), "compare": cmp, "group": group, "history": history})
         done = states[t.cycle].get(t.output)
-        if not force and done == t.fingerprint and (project.reports / str(t.cycle) / t.output).is_file():
+        if not force and up_to_date(project, done, t.fingerprint, inputs, hashes) \
+                and (project.reports / str(t.cycle) / t.output).is_file():
             report.reused.append(t.label)
         else:
             todo.append(t)
@@ -335,7 +345,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         runs: dict = {}  # cycle → notebook → started/finished (kept in the manifest, not in the notebooks)
         if jobs_list:
             _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
-                          log_file, report, states, staging_root, runs)
+                          log_file, report, states, staging_root, runs, inputs)
         for c in work_cycles:
             p = selected[c]
             failed_here = [x for x in report.failed if x.startswith(f"{c}/")]
@@ -387,7 +397,8 @@ def table_years(path: Path) -> tuple[int, int]:
 
 
 def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table, restricted, progress,
-                  log_file, report, states, staging_root, runs: dict | None = None) -> None:
+                  log_file, report, states, staging_root, runs: dict | None = None,
+                  all_inputs: dict | None = None) -> None:
     runs = {} if runs is None else runs
     n_notebooks = sum(1 for j in jobs_list if not isinstance(j, DownloadJob))
     bar = _progress(n_notebooks, progress)
@@ -415,7 +426,8 @@ def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table
                     continue
                 t, _, st, _ = job
                 _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
-                states[t.cycle][t.output] = t.fingerprint
+                states[t.cycle][t.output] = {"fingerprint": t.fingerprint, "reads": timing.get("reads"),
+                                             "inputs": None if timing.get("reads") is not None else all_inputs}
                 runs.setdefault(t.cycle, {})[t.output] = {"started": timing["started"],
                                                           "finished": timing["finished"]}
                 report.executed.append(label)
@@ -530,6 +542,16 @@ def _move_files(staging: Path, target: Path) -> None:
     for f in sorted(staging.iterdir()):
         if not f.name.startswith("."):
             os.replace(f, target / f.name)
+
+
+def up_to_date(project: Project, done, fp: str, inputs: dict, hashes: dict) -> bool:
+    """The notebook's last run had this fingerprint and every file it read is unchanged (or, without a record
+    of its reads, every input under data/ is)."""
+    if not isinstance(done, dict) or done.get("fingerprint") != fp:
+        return False
+    if done.get("reads") is not None:
+        return reads.state_of(project.root, done["reads"], hashes) == done["reads"]
+    return done.get("inputs") == inputs
 
 
 def _read_state(cycle_dir: Path) -> dict:

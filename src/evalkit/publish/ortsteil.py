@@ -17,7 +17,7 @@ import pandas as pd
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHEN, de, decimals_for, md, md_table, year_label
+from evalkit.publish.fmt import ROUNDING_NOTE, ZEICHEN, de, decimals_for, md, md_table, year_label
 
 FOLDER = "ortsteil"
 LISTING = "ortsteilprofile"
@@ -113,6 +113,8 @@ def key_table(ctx: Context, pre: Prepared, code: str, sbz_code: str, sbz_name: s
                      change])
     head = ["Kennzahl (Einheit)", "Daten\u00adstand", name, sbz_name, "Leipzig",
             f"Veränderung seit {ctx.compare.cycle}" if ctx.compare else "Veränderung"]
+    if ctx.compare:
+        notes.append(ROUNDING_NOTE)
     if any_small:
         notes.append(f"⁽ᵏ⁾ kleiner Nenner (unter {de(small_limit, 0)} Personen bzw. Haushalte): Der Wert schwankt "
                      "stark von Jahr zu Jahr und ist unsicher.")

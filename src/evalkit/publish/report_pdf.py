@@ -25,7 +25,7 @@ from evalkit.cycles.context import Context
 from evalkit.errors import SiteError
 from evalkit.fileio import atomic_write_bytes, read_table
 from evalkit.publish import report, svg
-from evalkit.publish.fmt import ZEICHENERKLAERUNG, day_de, de, decimals_for, md, md_table, month_de, year_label
+from evalkit.publish.fmt import ROUNDING_NOTE, ZEICHENERKLAERUNG, day_de, de, decimals_for, md, md_table, month_de, year_label
 
 
 
@@ -141,7 +141,7 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     out.append(heading("Kennzahlen der Stadt"))
     out.append(para("Je Kennzahl: das Jahr der letzten verfügbaren Daten (Datenstand), der Wert, das "
                     "95-%-Intervall und die Veränderung seit dem Vergleichszyklus. Mit * markierte Werte enthalten "
-                    "nicht veröffentlichte Kleinzahlen einzelner Ortsteile."))
+                    "nicht veröffentlichte Kleinzahlen einzelner Ortsteile. " + ROUNDING_NOTE))
     for section, members in report.by_goal(ctx, kf["indicator"]):
         part = kf[kf["indicator"].isin(members)]
         rows = [[f"{r['name']} ({r['unit']})", str(year_label(r["year"])),

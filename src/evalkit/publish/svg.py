@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evalkit import reads
 from evalkit.publish.fmt import de
 
 GREY, LINE, HIGHLIGHT = "#d9d9d9", "#ffffff", "#b2182b"
@@ -88,6 +89,7 @@ def area_map(geojson: Path, titles: dict[str, str], fills: dict[str, str] | None
     """The 63 Ortsteile as inline SVG: each area filled (default grey), the highlighted one red and outlined,
     `hatched` ones overlaid with diagonal lines (e.g. a small base), each with a <title> (shown on hover or tap,
     read by screen readers). Scales with the page up to `max_width` px."""
+    reads.note(geojson)  # read natively (GDAL) and cached: invisible to the audit hook
     paths, w, h = ortsteil_paths(str(geojson))
     fills = fills or {}
     hatched = hatched or set()
