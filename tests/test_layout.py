@@ -8,7 +8,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "src" / "evalkit"
 # base helpers, then the pipeline in the order the README describes it, then the command line
-LAYERS = ["errors", "validation", "yamlio", "paths", "fileio", "reads", "tools", "acquire", "indicators", "cycles", "analyses", "publish", "execution",
+LAYERS = ["errors", "settings", "validation", "yamlio", "paths", "fileio", "reads", "tools", "acquire", "indicators", "cycles", "analyses", "publish", "execution",
           "cli", "__main__"]
 
 

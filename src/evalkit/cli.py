@@ -132,14 +132,26 @@ def cmd_site(args) -> int:
 def cmd_lab(args) -> int:
     from evalkit.execution.lab import start_lab
 
+    import signal
+
     server = start_lab(_project(args), int(args.cycle) if args.cycle else None, args.port,
                        open_browser=not args.no_browser)
+
+    def stop(signum, _frame):  # SIGTERM (a service manager, `kill`) stops JupyterLab too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return server.wait()
     except KeyboardInterrupt:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except Exception:
+            server.kill()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_index(args) -> int:

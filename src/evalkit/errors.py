@@ -40,5 +40,9 @@ class DisclosureError(EvalkitError):
     """Restricted data that would leave the package without disclosure control."""
 
 
+class ConfigError(EvalkitError):
+    """An environment variable whose value evalkit cannot use."""
+
+
 class SiteError(EvalkitError):
     """A site build that failed; the last good site stays in place."""

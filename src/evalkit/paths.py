@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from evalkit.errors import EvalkitError
+from evalkit.settings import settings
 
 MIRROR_ENV = "EVALKIT_DATA_MIRROR"
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project root: EVALKIT_ROOT, else the nearest folder upwards holding data/sources.yaml."""
-    if os.environ.get("EVALKIT_ROOT"):
-        return Path(os.environ["EVALKIT_ROOT"]).resolve()
+    """The project root: EVALKIT_ROOT, else the nearest folder upwards holding data/sources.yaml; neither is
+    "not in an evalkit project", said as such (not as a missing catalogue further on)."""
+    root = settings().root
+    if root is not None:
+        root = root.expanduser().resolve()
+        if not (root / "data" / "sources.yaml").is_file():
+            raise EvalkitError("not an evalkit project (no data/sources.yaml)", file=f"EVALKIT_ROOT={root}",
+                               expected="the folder of an evalkit checkout")
+        return root
     here = (start or Path.cwd()).resolve()
     for cand in (here, *here.parents):
         if (cand / "data" / "sources.yaml").is_file():
             return cand
-    return here
+    raise EvalkitError("not in an evalkit project: no data/sources.yaml here or in any folder above", file=here,
+                       expected="a command run inside an evalkit checkout, or EVALKIT_ROOT set to one")
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,13 @@ class Project:
 
     @classmethod
     def here(cls, root: str | Path | None = None) -> "Project":
-        return cls(Path(root).resolve() if root else find_root())
+        if root is None:
+            return cls(find_root())
+        path = Path(root).expanduser().resolve()
+        if not (path / "data" / "sources.yaml").is_file():
+            raise EvalkitError("not an evalkit project (no data/sources.yaml)", file=path,
+                               expected="--root naming the folder of an evalkit checkout")
+        return cls(path)
 
     @property
     def data(self) -> Path:
@@ -83,5 +98,5 @@ class Project:
 
 def mirror_from_env(explicit: str | Path | None = None) -> Path | None:
     """The data mirror named on the command line, else by EVALKIT_DATA_MIRROR, else none."""
-    value = explicit or os.environ.get(MIRROR_ENV)
+    value = explicit or settings().data_mirror
     return Path(value).expanduser().resolve() if value else None

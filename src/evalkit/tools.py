@@ -8,15 +8,14 @@ import subprocess
 from pathlib import Path
 
 from evalkit.errors import EvalkitError
+from evalkit.settings import Settings, settings
 
-DEFAULT_TIMEOUT = 1800.0  # seconds; a whole site with real Quarto takes minutes, not half an hour
+DEFAULT_TIMEOUT = Settings.model_fields["tool_timeout"].default  # a whole real-Quarto site takes minutes
 
 
 def timeout_from_env() -> float:
-    try:
-        return float(os.environ.get("EVALKIT_TOOL_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    """EVALKIT_TOOL_TIMEOUT (validated: a value that is no positive number is refused, not replaced)."""
+    return settings().tool_timeout
 
 
 def run(cmd: list[str], *, error: type[EvalkitError], file: Path, expected: str, cwd: Path | None = None,

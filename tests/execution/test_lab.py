@@ -67,3 +67,41 @@ def test_template_runs_unedited_against_the_cycle_of_the_environment(fetched_pro
     assert "Lage in Leipzig zum Bezugsjahr **2020**" in text
     assert (root / "scratch" / "2020" / "tabellen" / "kennzahlen.csv").is_file()
     assert not (root / "reports").exists()  # interactive runs publish nothing
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_stopping_evalkit_lab_stops_jupyterlab(project_copy, how):
+    """`evalkit lab` ended by SIGTERM (a service manager, `kill`) or even SIGKILL leaves no JupyterLab behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    cli = subprocess.Popen([sys.executable, "-m", "evalkit", "--root", str(project_copy), "lab", "--port", str(port),
+                            "--no-browser"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, child = time.monotonic() + 60, None
+        while time.monotonic() < deadline and child is None:  # the JupyterLab server, a child of the CLI
+            out = subprocess.run(["pgrep", "-P", str(cli.pid)], capture_output=True, text=True).stdout.split()
+            child = int(out[0]) if out else None
+            time.sleep(0.2)
+        assert child, "evalkit lab started no server"
+        with socket.socket() as s:  # wait until it listens, so that it has installed its own handlers
+            while time.monotonic() < deadline and s.connect_ex(("127.0.0.1", port)) != 0:
+                time.sleep(0.3)
+        cli.send_signal(getattr(signal, how))
+        cli.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError(f"JupyterLab (pid {child}) still runs after {how} to evalkit lab")
+    finally:
+        if cli.poll() is None:
+            cli.kill()

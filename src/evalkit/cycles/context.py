@@ -3,7 +3,6 @@ indicator table, the catalogue and the areas; and where its result tables go."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit import reads
+from evalkit.settings import settings
 from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
 from evalkit.errors import DisclosureError, ParamsError
@@ -88,7 +88,7 @@ def load_context(project_root: str | Path | None, cycle: int | None, output_dir:
     table = _table(str(project.indicators_csv), st.st_mtime_ns, st.st_size)
     files = cycle_files(project.params)
     if cycle is None:
-        cycle = int(os.environ[CYCLE_ENV]) if os.environ.get(CYCLE_ENV) else max(files)
+        cycle = settings().cycle or max(files)
     if cycle not in files:
         raise ParamsError(f"no parameter file for cycle {cycle}", file=project.params,
                           expected=f"one of {sorted(files)}")

@@ -29,27 +29,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from evalkit.settings import Settings, settings
 from evalkit.execution.processes import WARM_UP, _importable, die_with_parent  # noqa: F401 — used and re-exported
 
 ENGINE = "evalkit-audited"
 MODES = ("forked", "audited", "fresh")
-DEFAULT_TIMEOUT = 600.0
+DEFAULT_TIMEOUT = Settings.model_fields["cell_timeout"].default
 STARTUP_TIMEOUT = 60.0
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
 
 
 def mode_from_env() -> str:
-    mode = os.environ.get("EVALKIT_KERNELS", "forked")
-    if os.environ.get("EVALKIT_FRESH_KERNELS"):
-        mode = "fresh"
-    return mode if mode in MODES else "forked"
+    """EVALKIT_KERNELS (forked | audited | fresh; EVALKIT_FRESH_KERNELS=1 is the older spelling of fresh)."""
+    return settings().kernel_mode
 
 
 def timeout_from_env() -> float:
-    try:
-        return float(os.environ.get("EVALKIT_CELL_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    """EVALKIT_CELL_TIMEOUT, validated (a bad value is refused by name, never silently replaced)."""
+    return settings().cell_timeout
 
 
 def template_imports(templates: list[Path]) -> list[str]:

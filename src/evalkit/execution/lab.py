@@ -65,4 +65,15 @@ def start_lab(project: Project, cycle: int | None = None, port: int | None = Non
         f"tables of interactive runs go to scratch/{env[CYCLE_ENV]}/; publish with `evalkit run --cycle "
         f"{env[CYCLE_ENV]}`")
     return subprocess.Popen(lab_command(project, settings, port, open_browser, token), env=env,
-                            cwd=project.root)
+                            cwd=project.root, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
+
+
+def _stop_with_parent() -> None:
+    """Linux: JupyterLab gets SIGTERM when `evalkit lab` dies, however it dies (even kill -9)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evalkit import reads
+from evalkit.settings import settings
 from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
 from evalkit.publish.fmt import md
@@ -361,7 +362,7 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
             swap_dir(stage, project.reports / str(c))
         shutil.rmtree(staging_root, ignore_errors=True)
     pages.write_site_pages(project, catalogue)
-    if os.environ.get("EVALKIT_TIMING"):
+    if settings().timing:
         for tm in report.timings:
             log(f"kernel-startup {tm['task']} {tm['kernel']:.3f} s")
             log(f"notebook-total {tm['task']} {tm['total']:.3f} s")

@@ -80,6 +80,13 @@ def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) ->
     cdir = project.reports / str(cycle)
     mpath = cdir / "manifest.json"
     if not mpath.is_file():
+        from evalkit.cycles.params import cycle_files
+
+        known = sorted(cycle_files(project.params))
+        if cycle not in known:  # `evalkit run --cycle` would fail too: say what exists
+            raise VerifyError(f"no cycle {cycle}: there is no params/cycle-{cycle}.yaml", file=project.params,
+                              expected=f"one of {', '.join(map(str, known))}, or a new params/cycle-{cycle}.yaml "
+                                       f"and `evalkit run --cycle {cycle}`")
         raise VerifyError("no manifest for this cycle", file=mpath, expected=f"run `evalkit run --cycle {cycle}`")
     manifest = json.loads(mpath.read_text(encoding="utf-8"))
     problems = compare_outputs(cdir, manifest) + compare_inputs(project, manifest)
