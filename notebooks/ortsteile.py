@@ -68,7 +68,7 @@ for ind, tab in zip(ctx.params.map_indicators, tables):
                                                  "#fff,#fff 2px,#333 2px,#333 3px)"),
                                                 ("keine Daten oder nicht veröffentlicht", svg.GREY)]),
         f"{title} je Ortsteil in fünf gleich großen Klassen (Quantile); Name und Wert jedes Ortsteils erscheinen "
-        f"beim Zeigen oder Tippen. {maps.CREDIT}")))
+        f"beim Zeigen oder Tippen. {ctx.credit}")))
     top = solid.sort_values("value", ascending=spec.higher_is_worse is False).head(10)
     unit_den = "Haushalte" if "mit Kindern" in str(spec.denominator) else "Personen"
     view = pd.DataFrame({

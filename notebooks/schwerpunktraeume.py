@@ -75,7 +75,7 @@ display(HTML(svg.figure(
     svg.class_legend([b.label for b in bands], analyses.priority.FLAGGED),
     f"Bedarfsklassen {ctx.params.cycle} nach dem standardisierten Index (in Standardabweichungen, SD): "
     + "; ".join(f"{b.label} {band_text(b.lower, b.upper, 'SD')}" for b in bands)
-    + ". Name, Klasse und Index jedes Ortsteils erscheinen beim Zeigen oder Tippen. " + maps.CREDIT)))
+    + ". Name, Klasse und Index jedes Ortsteils erscheinen beim Zeigen oder Tippen. " + ctx.credit)))
 
 # %% [markdown]
 # ## Die berechneten Schwerpunkträume und ihre Stabilität

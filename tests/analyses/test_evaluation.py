@@ -178,8 +178,9 @@ def test_befund_numbers_are_the_table_cells(built_project):
         for value in (de(g0), de(g1), de(r["ratio_last"]), de(r["ratio_start"]), de(r["sdid"], 2, True),
                       de(r["sdid_lower"], 2, True), de(r["sdid_upper"], 2, True)):
             assert value in s, (value, s)
+        assert f"({de(g1 - g0, 1, True)})" in s and abs(r["change"] - (r["gap_last"] - r["gap_start"])) < 1e-9
         numbers = re.findall(r"[−+]?\d+(?:,\d+)?", s)
-        allowed = {de(g0), de(g1), de(r["ratio_last"]), de(r["ratio_start"]), de(r["sdid"], 2, True),
+        allowed = {de(g0), de(g1), de(g1 - g0, 1, True), de(r["ratio_last"]), de(r["ratio_start"]), de(r["sdid"], 2, True),
                    de(r["sdid_lower"], 2, True), de(r["sdid_upper"], 2, True), str(r["year_start"]),
                    str(r["year_last"]), str(r["as_good"]), str(r["n_benchmark"]), "95", "2020", "2", "-II"}
         stray = [n for n in numbers if n not in allowed and n.lstrip("+−") not in allowed]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
@@ -38,11 +39,29 @@ class Source(BaseModel):
     encoding: str = "utf-8"
 
 
+class Attribution(BaseModel):
+    """One credit as the site and the PDF print it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credit: str
+    licence: str
+    short: str
+    url: str
+    covers: str
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    attribution: list[Attribution] = Field(min_length=1)
     credits: dict[str, dict]
     sources: list[Source]
+
+    def credit_line(self) -> str:
+        """'Daten und Ortsteilgeometrie: Stadt Leipzig, … (dl-de/by-2-0); Kita-Standorte: … (ODbL); …; eigene
+        Berechnungen.' — the one line under every figure, map, download and page."""
+        return "; ".join(f"{a.covers}: {a.credit} ({a.short})" for a in self.attribution) + "; eigene Berechnungen."
 
     def get(self, source_id: str) -> Source:
         for s in self.sources:
@@ -66,3 +85,28 @@ def load_registry(path: Path) -> Registry:
     if dupes:
         raise DataError(f"duplicate source id {dupes[0]!r}", file=path, expected="unique ids")
     return reg
+
+
+_IN_USE: dict = {}
+
+
+def use(path: Path) -> None:
+    """The registry of the project a kernel works on (`load_context` sets it): figures and maps credit from it."""
+    _IN_USE["path"] = Path(path)
+
+
+def credit_line(path: Path | None = None) -> str:
+    """The credit line of `path`'s registry, else of the one in use, else of the project found from here."""
+    if path is None:
+        path = _IN_USE.get("path")
+    if path is None:
+        from evalkit.paths import find_root
+
+        path = find_root() / "data" / "sources.yaml"
+    st = Path(path).stat()
+    return _line(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=4)
+def _line(path: str, mtime_ns: int, size: int) -> str:
+    return load_registry(Path(path)).credit_line()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evalkit import reads
 from evalkit.settings import settings
+from evalkit.acquire import sources
 from evalkit.acquire.areas import load_areas
 from evalkit.cycles.params import CycleParams, cycle_files, effective_year, load_cycle
 from evalkit.errors import DisclosureError, ParamsError
@@ -33,6 +34,11 @@ class Context:
     @property
     def geojson(self) -> Path:
         return self.project.raw / "geo" / "ortsteile.geojson"
+
+    @property
+    def credit(self) -> str:
+        """The credit line of data/sources.yaml (attribution)."""
+        return sources.credit_line(self.project.sources_file)
 
     def name(self, indicator: str) -> str:
         return self.catalogue.get(indicator).name
@@ -82,6 +88,7 @@ def load_context(project_root: str | Path | None, cycle: int | None, output_dir:
     never into the published reports/."""
     project = Project(Path(project_root).resolve()) if project_root else Project(find_root())
     reads.record(project.root)  # under `evalkit run`: list the inputs this notebook reads
+    sources.use(project.sources_file)  # figures and maps credit this project's sources
     catalogue = load_catalogue(project.catalogue_file)
     reads.note(project.indicators_csv)  # read once per kernel (cached): the audit hook may not see it again
     st = project.indicators_csv.stat()

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evalkit import reads
+from evalkit.acquire import sources
 from evalkit.settings import settings
 from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
@@ -228,6 +229,7 @@ class DownloadJob:
     params: CycleParams
     staging: Path
     catalogue: object = None  # the indicator catalogue: names and units for the German downloads
+    credit: str | None = None  # the project's credit line (data/sources.yaml)
 
     @property
     def label(self) -> str:
@@ -238,7 +240,7 @@ def _download_worker(job: DownloadJob, table, restricted: set):
     from evalkit.publish import pages
 
     try:
-        pages.write_downloads(job.staging, job.params, table, restricted, job.catalogue)
+        pages.write_downloads(job.staging, job.params, table, restricted, job.catalogue, job.credit)
         return job.label, None, None
     except Exception as e:  # any failure is named, never a bare traceback from the pool
         return job.label, None, f"cycle {job.cycle}, downloads: {type(e).__name__}: {e}"
@@ -319,7 +321,8 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     staging_root = project.reports / STAGING
     restricted = {i.id for i in catalogue.indicators if i.restricted}
     # a cycle's downloads depend on exactly what its notebooks' fingerprints cover (table, params)
-    downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads", catalogue) for c, p in selected.items()
+    credit = sources.credit_line(project.sources_file)
+    downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads", catalogue, credit) for c, p in selected.items()
                  if force or any(t.cycle == c for t in todo) or not _downloads_present(project, p)]
     work_cycles = sorted({t.cycle for t in todo} | {j.cycle for j in downloads}
                          | {c for c in selected if not (project.reports / str(c) / "manifest.json").is_file()})

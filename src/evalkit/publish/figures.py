@@ -12,10 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from evalkit.acquire import sources  # noqa: E402
 from evalkit.publish.fmt import de, html_text  # noqa: E402
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]  # Okabe-Ito
-CREDIT = "Quelle: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); eigene Berechnungen."
 
 plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "axes.prop_cycle":
                      matplotlib.cycler(color=PALETTE), "axes.spines.top": False, "axes.spines.right": False,
@@ -31,7 +31,9 @@ def german_axis(ax, axis="y", decimals=0):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(german_formatter(decimals))
 
 
-def figure_html(fig, caption: str, alt: str, credit: str = CREDIT) -> str:
+def figure_html(fig, caption: str, alt: str, credit: str | None = None) -> str:
+    """The figure with caption, alt text and the project's credit line (data/sources.yaml)."""
+    credit = sources.credit_line() if credit is None else credit
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -41,7 +43,7 @@ def figure_html(fig, caption: str, alt: str, credit: str = CREDIT) -> str:
             f"</figcaption></figure>")
 
 
-def show(fig, caption: str, alt: str, credit: str = CREDIT):
+def show(fig, caption: str, alt: str, credit: str | None = None):
     from IPython.display import HTML, display
 
     display(HTML(figure_html(fig, caption, alt, credit)))

@@ -25,11 +25,12 @@ def _round(v, d=1):
 
 
 def _moved(a: float, b: float, what: str) -> str:
-    """'sank von 28,7 auf 22,0' from the printed values (never a change that the printed numbers do not show)."""
-    ra, rb = _round(a), _round(b)
-    if ra == rb:
-        return f"{what} blieb bei {de(ra)}"
-    return f"{what} {'sank' if rb < ra else 'stieg'} von {de(ra)} auf {de(rb)}"
+    """'sank von 28,7 auf 22,0 (−6,6)': the change of the unrounded gaps, rounded once (28,66 → 22,04 is −6,6,
+    not the −6,7 the printed ends suggest); a change that rounds to 0,0 "blieb bei"."""
+    d = _round(b - a)
+    if d == 0:
+        return f"{what} blieb bei {de(_round(a))}"
+    return f"{what} {'sank' if d < 0 else 'stieg'} von {de(_round(a))} auf {de(_round(b))} ({de(d, 1, True)})"
 
 
 def befund(evaluation: pd.DataFrame, benchmark: pd.DataFrame, gaps: dict[str, pd.DataFrame], names: dict[str, str],
@@ -69,7 +70,7 @@ def befund(evaluation: pd.DataFrame, benchmark: pd.DataFrame, gaps: dict[str, pd
             sentence += (" Die Arbeitslosigkeit stieg 2020 pandemiebedingt in der ganzen Stadt; ein Sprung in diesem "
                          "Jahr ist kein Maß für den Plan.")
         rows.append(dict(goal=goals[ind], indicator=ind, name=name, gap_start=gap0, year_start=y0, gap_last=gap1,
-                         year_last=y1, change=_round(gap1, 1) - _round(gap0, 1), ratio_start=r0, ratio_last=r1,
+                         year_last=y1, change=gap1 - gap0, ratio_start=r0, ratio_last=r1,
                          sdid=m["estimate"], sdid_lower=m["lower"], sdid_upper=m["upper"], benchmark=label,
                          as_good=as_good, n_benchmark=len(bench), sentence=sentence))
     return pd.DataFrame(rows, columns=BEFUND_COLUMNS)

@@ -1,5 +1,5 @@
-"""Words for the maps of the 63 Ortsteile (the maps themselves are inline SVG, `publish.svg`): the credit line and
-an alt text that names the lowest and highest Ortsteil."""
+"""Words for the maps of the 63 Ortsteile (the maps themselves are inline SVG, `publish.svg`): an alt text that
+names the lowest and highest Ortsteil (the credit line is the project's, `Context.credit`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import pandas as pd
 
 from evalkit.publish.fmt import de
 
-CREDIT = ("Geometrie und Daten: Stadt Leipzig, Amt für Statistik und Wahlen (dl-de/by-2-0); "
-          "eigene Berechnungen.")
 
 
 def alt_text(values: pd.DataFrame, names: pd.Series, title: str, unit: str, decimals: int = 1) -> str:

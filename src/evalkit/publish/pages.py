@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.acquire import sources
 from evalkit.cycles.params import CycleParams
 from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
@@ -19,8 +20,6 @@ from evalkit.publish.report import LEVEL_DE, PAGE_TITLES
 from evalkit.paths import Project
 
 XLSX_CREATED = datetime(2020, 1, 1)  # fixed: the workbook's bytes depend only on its content
-CREDITS = ("Daten: Stadt Leipzig, Amt für Statistik und Wahlen, Datenlizenz Deutschland – Namensnennung 2.0 "
-           "(dl-de/by-2-0); Kitas: © OpenStreetMap-Mitwirkende (ODbL); eigene Berechnungen.")
 
 
 def cycle_table(table: pd.DataFrame, p: CycleParams, restricted: set) -> pd.DataFrame:
@@ -68,7 +67,7 @@ def download_names(cycle: int) -> dict[str, str]:
 
 
 def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted: set,
-                    catalogue: Catalogue | None = None) -> list[Path]:
+                    catalogue: Catalogue | None = None, credit: str | None = None) -> list[Path]:
     """The cycle's indicator table as machine-readable CSV, as CSV for German Excel and as XLSX (German
     headers), all byte-identical for identical inputs."""
     sub = cycle_table(table, p, restricted)
@@ -78,7 +77,7 @@ def write_downloads(cdir: Path, p: CycleParams, table: pd.DataFrame, restricted:
     write_excel_csv(cdir / "downloads" / f"indikatoren-{p.cycle}-excel.csv", german)
     xlsx = csv.with_suffix(".xlsx")
     tmp = xlsx.with_name("." + xlsx.name + ".tmp")
-    write_xlsx(tmp, german, {"Quelle": [CREDITS, f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}",
+    write_xlsx(tmp, german, {"Quelle": [credit or sources.credit_line(), f"Evaluationszyklus {p.cycle}, Bezugsjahr {p.reference_year}",
                                         "Leere Zelle: kein Wert (nicht veröffentlicht oder keine Daten)."]})
     tmp.replace(xlsx)
     return [csv, cdir / "downloads" / f"indikatoren-{p.cycle}-excel.csv", xlsx]
@@ -159,7 +158,8 @@ def generated_pages(project: Project, p: CycleParams, cdir: Path, manifest: dict
     """The pages evalkit writes for a cycle, from its tables and its manifest only (so that `verify` can write
     them again and compare)."""
     return {"index.qmd": cycle_index(project, p, cdir),
-            "provenienz.qmd": provenance_page(p, manifest, cdir, manifest.get("fetched"))}
+            "provenienz.qmd": provenance_page(p, manifest, cdir, manifest.get("fetched"),
+                                              sources.credit_line(project.sources_file))}
 
 
 def _title(nb_path: Path) -> str:
@@ -201,11 +201,12 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
               *[f"- [Indikatortabelle {p.cycle}: {what}](downloads/{name})"
                 for name, what in download_names(p.cycle).items()],
               "- [Provenienz: Daten, Parameter, Code und Paketversionen](provenienz.qmd)", "",
-              f"*{CREDITS}*", ""]
+              f"*{md(sources.credit_line(project.sources_file))}*", ""]
     return "\n".join(lines)
 
 
-def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None) -> str:
+def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None,
+                    credit: str | None = None) -> str:
     """What a reviewer checks: code version (and whether the working tree had changes), full SHA-256 of every
     input and output, where each source came from and when, the parameters, the packages, how to verify."""
     code = manifest["code"]
@@ -256,7 +257,7 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         "## Eingabedateien", "", *rows, "",
         "## Ergebnisse", "", *outs, "",
         "## Ausführung der Notebooks", "", "| Notebook | Start (UTC) | Ende (UTC) |", "|---|---|---|", *times, "",
-        "## Paketversionen", "", *pk, "", f"*{CREDITS}*", ""])
+        "## Paketversionen", "", *pk, "", f"*{md(credit or sources.credit_line())}*", ""])
 
 
 def write_site_pages(project: Project, catalogue: Catalogue) -> None:
@@ -280,6 +281,18 @@ def write_site_pages(project: Project, catalogue: Catalogue) -> None:
     raw = read_manifest(project.raw)
     fetched = max((f.get("retrieved_at", "") for f in raw["files"]), default="") if raw else ""
     atomic_write_text(project.reports / "_stand.md", stand_text(max(stands, default=""), fetched) + "\n")
+    registry = sources.load_registry(project.sources_file)
+    atomic_write_text(project.reports / "_credit.md", f"*{md(registry.credit_line())}*\n")
+    atomic_write_text(project.reports / "_quellen.md", sources_page_text(registry))
+
+
+def sources_page_text(registry) -> str:
+    """"Daten und Lizenzen": every fetched source with its credit and licence, then the attribution to cite."""
+    rows = ["| Daten | Herkunft | Lizenz |", "|---|---|---|"]
+    for s in registry.sources:
+        rows.append(f"| {md(s.title)} | {md(s.credit)} | [{md(s.licence)}](<{s.licence_url}>) |")
+    cite = " ".join(f"{md(a.covers)}: „{md(a.credit)}“, {md(a.licence)} (<{a.url}>)." for a in registry.attribution)
+    return "\n".join([*rows, "", f"**Namensnennung:** {cite}", ""])
 
 
 def stand_text(computed: str, fetched: str) -> str:

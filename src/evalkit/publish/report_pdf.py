@@ -104,9 +104,8 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
         f"#text(size: 11pt, {s('Erstellt vom Evaluationsteam der HTWK Leipzig mit evalkit für den Jugendhilfeausschuss')})",
         "#v(1fr)",
         "#rect(width: 100%, inset: 10pt, stroke: 0.8pt)[#par(" + s(
-            "Eigene Berechnungen aus öffentlichen Daten der Stadt Leipzig, Amt für Statistik und Wahlen "
-            "(Datenlizenz Deutschland – Namensnennung 2.0), und von OpenStreetMap (© OpenStreetMap-Mitwirkende, "
-            "ODbL). Dieser Bericht ist keine Veröffentlichung der Stadt Leipzig und gibt nicht deren Auffassung "
+            "Quellen: " + ctx.credit + " "
+            "Dieser Bericht ist keine Veröffentlichung der Stadt Leipzig und gibt nicht deren Auffassung "
             "wieder. Die amtliche Liste der Schwerpunkträume ist nicht öffentlich; berechnete Schwerpunkträume "
             "ersetzen sie nicht.") + ")]", "]",
         '#outline(title: "Inhalt", depth: 2)'))
@@ -252,13 +251,14 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
 
     # sources and provenance
     out.append(heading("Quellen und Lizenzen"))
-    for line in ("Stadt Leipzig, Amt für Statistik und Wahlen: Statistik-Portal (Einwohner, Altersquoten, SGB II, "
-                 "Arbeitslose, Migrationshintergrund, Einkommen, Flächennutzung) und Ortsteilgeometrie – Datenlizenz "
-                 "Deutschland – Namensnennung 2.0 (dl-de/by-2-0).",
-                 "LeipzigData: Planungsräume 2012, Schulliste 2023, Horte 2018 – CC0.",
-                 "Sächsische Schuldatenbank 2017 (aufbereitet von jedeschule.de) – MIT.",
-                 "Kindertagesstätten: © OpenStreetMap-Mitwirkende – Open Database License (ODbL) 1.0."):
-        out.append(f"- {line}")
+    from evalkit.acquire.sources import load_registry
+
+    registry = load_registry(ctx.project.sources_file)
+    for src in registry.sources:
+        out.append(f"- {md(src.title)}: {md(src.credit)} – {md(src.licence)}.")
+    out.append("")
+    out.append(para("Namensnennung: " + " ".join(f"{md(a.covers)}: „{md(a.credit)}“, {md(a.licence)} ({a.url})."
+                                                 for a in registry.attribution)))
     out.append("")
     out.append(heading("Provenienz"))
     code = (manifest or {}).get("code", {})
