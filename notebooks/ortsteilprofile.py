@@ -42,6 +42,8 @@ pre = ortsteil.Prepared.of(ctx)
 pages = {code: ortsteil.page(ctx, pre, code, facilities, history, group, titles) for code in sorted(names.index)}
 # the pages go beside the tables' folder: reports/<cycle>/ortsteil/<code>.qmd (scratch/ when run by hand)
 written = ortsteil.write_pages(Path(ctx.output_dir).parent, pages)
+_ = ortsteil.write_data(Path(ctx.output_dir).parent, ctx, pre.comparison)
+save_table(ctx, pre.comparison, "ortsteilvergleich.csv")
 display(Markdown(
     f"Für jeden der {len(written)} Ortsteile gibt es in diesem Zyklus eine Seite mit seinen Kennzahlen neben "
     "Stadtbezirk und Stadt (mit dem Datenstand je Zeile), seiner Lage, seinem Rang im Bedarfsindex in jedem "

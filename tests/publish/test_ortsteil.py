@@ -48,7 +48,7 @@ def test_every_ortsteil_has_a_page_in_every_cycle(built_project):
 
 def test_ortsteil_page_content(built_project):
     text = (built_project / "reports/2024/ortsteil/62.qmd").read_text(encoding="utf-8")
-    assert text.startswith('---\ntitle: "Grünau-Mitte"\n')
+    assert text.startswith('---\ntitle: "Grünau-Mitte · Zyklus 2024"\n')  # search tells the cycles apart
     assert "gehört zur **Evaluationsgruppe**" in text  # Grünau-Mitte is in the 2018 group
     for c in ("2018", "2020", "2022", "2024"):
         assert re.search(rf"^\| {c} \| \d+ \| [^|]+ \| (ja|nein) \|$", text, re.M), c
@@ -69,7 +69,8 @@ def test_site_interface_is_german(built_project):
     script = (site / "site_libs/smalldocs.js").read_text(encoding="utf-8")
     assert "No results" not in script and "Keine Ergebnisse." in script
     index = json.loads((site / "search.json").read_text(encoding="utf-8"))
-    assert any(e.get("title") == "Grünau-Mitte" and "ortsteil/62.html" in e.get("href", "") for e in index)
+    assert any(e.get("title") == "Grünau-Mitte · Zyklus 2024" and "2024/ortsteil/62.html" in e.get("href", "")
+               for e in index)
 
 
 def test_values_in_quantile_classes_with_a_legend_in_words(mirror):
@@ -81,3 +82,51 @@ def test_values_in_quantile_classes_with_a_legend_in_words(mirror):
     assert "keine Daten" in legend
     out = svg.area_map(mirror / "geo/ortsteile.geojson", {}, hatched={"00", "01"})
     assert out.count('fill="url(#evalkit-hatch)"') == 2 and '<pattern id="evalkit-hatch"' in out
+
+
+def test_spine_chart_marks_by_shape_and_colour():
+    rows = [dict(name="A <b>", min=0.0, q1=1.0, median=2.0, q3=3.0, max=10.0, own=8.0, city=2.5, verdict="höher",
+                 colour=svg.WORSE, text="A: 8,0; höher", decimals=1, label="8,0 (▲ höher)"),
+            dict(name="B", min=0.0, q1=1.0, median=2.0, q3=3.0, max=4.0, own=1.0, city=2.0, verdict="ähnlich",
+                 colour=svg.NEUTRAL, text="B: 1,0; ähnlich", decimals=1, label="1,0"),
+            dict(name="C", min=5.0, q1=5.0, median=5.0, q3=5.0, max=5.0, own=5.0, city=9.0, verdict=None,
+                 colour=svg.NEUTRAL, text="C: ohne Test", decimals=1, label="5,0")]
+    out = svg.spine_chart(rows, "Spine <x>")
+    assert out.count("<polygon") == 1 and out.count("<circle") == 2  # ▲ for higher, ● similar, ○ untested
+    assert 'fill="#fff"' in out  # the untested marker is open
+    assert "A &lt;b&gt;" in out and 'aria-label="Spine &lt;x&gt;"' in out and "<b>" not in out
+    assert "<polygon points=\"442.0," in out  # A: own 8 on a 0–10 scale over 540 px from x = 10
+    assert svg.verdict_colour("höher", True) == svg.WORSE and svg.verdict_colour("höher", False) == svg.BETTER
+    assert svg.verdict_colour("niedriger", None) == svg.NEUTRAL
+
+
+def test_ortsteil_compared_with_the_city(built_project):
+    """Every verdict follows its interval, every page shows them as chart and table, neighbours link to pages,
+    downloads and JSON exist for reuse."""
+    from evalkit.fileio import read_table
+
+    cdir = built_project / "reports/2024"
+    comp = read_table(cdir / "tabellen/ortsteilvergleich.csv")
+    tested = comp[comp["verdict"].notna()]
+    assert len(tested) > 400
+    for r in tested.itertuples():
+        want = "höher" if r.lower > r.city else "niedriger" if r.upper < r.city else "ähnlich"
+        assert r.verdict == want, r
+    assert set(comp["interval"].dropna()) <= {"Wilson", "Poisson"}
+    assert set(comp["trend"].dropna()) <= {"steigend", "fallend", "kein eindeutiger Trend"}
+    page = (cdir / "ortsteil/62.qmd").read_text(encoding="utf-8")
+    assert page.count('<svg class="evalkit-spine"') == 1 and "Tabelle zur Grafik" in page
+    own = comp[comp.area_code == "62"]
+    for r in own.itertuples():  # each row of the table says the verdict of the comparison table
+        if isinstance(r.verdict, str):
+            assert {"höher": "▲ höher als Leipzig", "niedriger": "▼ niedriger als Leipzig",
+                    "ähnlich": "● ähnlich wie Leipzig"}[r.verdict] in page
+    links = re.findall(r"\]\((\d\d)\.qmd\)", page.split("## Vergleichbare Ortsteile")[1].split("##")[0])
+    assert len(links) == 5 and all((cdir / "ortsteil" / f"{c}.qmd").is_file() for c in links) and "62" not in links
+    data = cdir / "ortsteil/daten"
+    doc = json.loads((data / "kinder_sgb2_quote.json").read_text(encoding="utf-8"))
+    assert len(doc["ortsteile"]) == 63 and doc["year"] == 2022 and doc["credit"]
+    csv = read_table(data / "62.csv")
+    assert set(csv["indicator"]) == set(own["indicator"])
+    assert (data / "62-excel.csv").read_bytes().startswith("\ufeff".encode())
+    assert (built_project / "_site/reports/2024/ortsteil/daten/62.csv").is_file()  # published beside the page

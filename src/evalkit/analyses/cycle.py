@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.acquire import restricted
-from evalkit.analyses import evaluation, its, measures, priority, trends
+from evalkit.analyses import compare, evaluation, its, measures, priority, trends
 from evalkit.analyses.disclosure import protected_table
 from evalkit.cycles.context import Context
 from evalkit.errors import DisclosureError
@@ -375,3 +375,57 @@ def facilities(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                            [hort_cols], points)
     kitas = located[["ot_code", "name"]]
     return schools, horte, kitas.sort_values(["ot_code", "name"], na_position="last").reset_index(drop=True)
+
+
+def component_profile(ctx: Context) -> pd.DataFrame:
+    """The standardised need components of the ranked Ortsteile (rows: area_code): what 'comparable Ortsteile'
+    are measured on."""
+    pp = ctx.params.priority
+    frame, small, _ = priority.components(ctx.indicators, index_years(ctx), pp.window, pp.min_denominator,
+                                          _directions(ctx), pp.smoothing)
+    return priority.standardised(frame, small, pp.normalise)
+
+
+COMPARISON_COLUMNS = ["indicator", "area_code", "year", "value", "lower", "upper", "interval", "city", "verdict",
+                      "small_base", "trend", "trend_p", "trend_from", "trend_to"]
+
+
+def ortsteil_comparison(ctx: Context) -> pd.DataFrame:
+    """Per indicator and Ortsteil in the cycle's year: the value with its interval (Wilson for shares; exact
+    Poisson/Byar for ratios of whole counts; none for sums and survey means), the city's value, higher/similar/
+    lower than the city, a small base, and the recent trend (Cochran–Armitage, last five years, shares only)."""
+    t = ctx.indicators
+    rows = []
+    for ind in ctx.params.indicators:
+        spec = ctx.catalogue.get(ind)
+        year = ctx.year(ind)
+        if year is None or spec.comparison_interval == "none" or "ortsteil" not in spec.levels:
+            continue
+        part = t[(t["indicator"] == ind) & (t["year"] <= year)]
+        now = part[(part["level"] == "ortsteil") & (part["year"] == year)].set_index("area_code")
+        city_row = part[(part["level"] == "stadt") & (part["year"] == year)]
+        city = float(city_row["value"].iloc[0]) if len(city_row) else float("nan")
+        series = part[part["level"] == "ortsteil"].groupby("area_code")
+        for code, r in now.iterrows():
+            if spec.comparison_interval == "wilson":
+                lo, hi, how = r["lower"], r["upper"], "Wilson"
+            elif r["denominator"] > 0 and not pd.isna(r["value"]):
+                a, b = compare.byar_interval(r["numerator"])
+                lo, hi = spec.scale * a / r["denominator"], spec.scale * b / r["denominator"]
+                how = "Poisson"
+            else:
+                lo = hi = float("nan")
+                how = ""
+            verdict = None if pd.isna(r["value"]) else compare.versus(lo, hi, city)
+            trend = (None, None, [])
+            if spec.kind == "rate" and code in series.groups:
+                s = series.get_group(code)
+                s = s[s["suppressed"] == 0] if "suppressed" in s.columns else s
+                trend = compare.recent_trend(s["year"], s["numerator"], s["denominator"])
+            rows.append({"indicator": ind, "area_code": code, "year": int(year), "value": r["value"], "lower": lo,
+                         "upper": hi, "interval": how if verdict else "", "city": city, "verdict": verdict or "",
+                         "small_base": bool(spec.kind == "rate" and r["denominator"] < ctx.params.small_denominator),
+                         "trend": trend[0] or "", "trend_p": trend[1],
+                         "trend_from": trend[2][0] if trend[2] else None, "trend_to": trend[2][-1] if trend[2] else None})
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    return out.sort_values(["indicator", "area_code"], kind="mergesort").reset_index(drop=True)

@@ -40,6 +40,13 @@ class Indicator(BaseModel):
     restricted: bool = False
     # a source that lists what it knows (OpenStreetMap): an Ortsteil with none listed has no value, not 0
     zero_is_unrecorded: bool = False
+    # how an Ortsteil is compared with the city: shares by their Wilson interval, ratios of counted things (Kitas,
+    # children) by the Poisson interval of the count; sums, areas and survey means are not tested
+    comparison: Literal["wilson", "poisson", "none"] | None = None
+
+    @property
+    def comparison_interval(self) -> str:
+        return self.comparison or ("wilson" if self.kind == "rate" else "none")
     plausible: tuple[float | None, float | None] | None = None  # [min, max] of a value; default by kind
     source_credit: str  # from the catalogue's `defaults:` unless the indicator names its own
     licence: str

@@ -9,6 +9,7 @@ Pages hold no timestamps or machine paths: a fresh run writes the same bytes (`e
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class Prepared:
     series: dict  # (indicator, level, area_code) → rows (year, value, lower, upper, denominator), from first_year
     city: pd.DataFrame  # the city's key figures, indexed by indicator
     stadtbezirk: dict  # sbz_code → its key figures, indexed by indicator
+    comparison: pd.DataFrame | None = None  # analyses.cycle.ortsteil_comparison: every Ortsteil against the city
+    components: pd.DataFrame | None = None  # standardised need components (comparable Ortsteile)
 
     @classmethod
     def of(cls, ctx: Context) -> "Prepared":
@@ -40,7 +43,10 @@ class Prepared:
                   for k, g in t.groupby(["indicator", "level", "area_code"])}
         sbz = {str(c): report.key_figures(ctx, "stadtbezirk", str(c)).set_index("indicator")
                for c in sorted(ctx.areas["sbz_code"].unique())}
-        return cls(series, report.key_figures(ctx).set_index("indicator"), sbz)
+        from evalkit.analyses import cycle as analyses
+
+        return cls(series, report.key_figures(ctx).set_index("indicator"), sbz, analyses.ortsteil_comparison(ctx),
+                   analyses.component_profile(ctx))
 
 
 @dataclass
@@ -175,6 +181,93 @@ def charts(ctx: Context, pre: Prepared, code: str, name: str, sbz_code: str, sbz
     return out
 
 
+TREND_WORDS = {"steigend": "↗ steigend", "fallend": "↘ fallend", "kein eindeutiger Trend": "→ kein eindeutiger Trend"}
+
+
+def comparison_rows(ctx: Context, pre: Prepared, code: str) -> list[dict]:
+    """The spine-chart rows and table cells of one Ortsteil, from the cycle's comparison table."""
+    from evalkit.analyses.compare import spine_row
+
+    comp = pre.comparison
+    rows = []
+    for ind, g in comp.groupby("indicator", sort=False):
+        own = g[g["area_code"] == code]
+        if own.empty:
+            continue
+        r = own.iloc[0]
+        spec = ctx.catalogue.get(ind)
+        row = spine_row(g["value"], r["value"], r["city"])
+        if row is None:
+            continue
+        d = decimals_for(spec.unit)
+        verdict = r["verdict"] or None
+        # better or worse only for outcomes: a context indicator (migration, density) describes, it does not judge
+        hiw = spec.higher_is_worse if spec.role == "Ergebnis" else None
+        word = {"höher": "höher als Leipzig", "niedriger": "niedriger als Leipzig", "ähnlich": "ähnlich wie Leipzig"}
+        shown = "–" if pd.isna(r["value"]) else de(r["value"], d)
+        interval = "" if pd.isna(r["lower"]) else f"{de(r['lower'], d)}–{de(r['upper'], d)}"
+        text = (f"{spec.name} {int(r['year'])}: {shown} {spec.unit}"
+                + (f" (95-%-Intervall {interval})" if interval else "") + f"; Leipzig {de(r['city'], d)}; "
+                + (word.get(verdict, "ohne Test")))
+        row.update(name=spec.name, decimals=d, verdict=verdict, text=text,
+                   label=f"{shown} ({svg.MARKERS[verdict]} {word.get(verdict, 'ohne Test')})",
+                   colour=svg.verdict_colour(verdict, hiw))
+        row.update(indicator=ind, unit=spec.unit, year=int(r["year"]), interval=interval, small=bool(r["small_base"]),
+                   word=svg.MARKERS[verdict] + " " + word.get(verdict, "ohne Test"),
+                   better=("" if verdict in (None, "ähnlich") or hiw is None else
+                           ("ungünstiger" if svg.verdict_colour(verdict, hiw) == svg.WORSE else "günstiger")),
+                   trend="" if not r["trend"] else TREND_WORDS[r["trend"]] + f" ({int(r['trend_from'])}–"
+                                                                            f"{int(r['trend_to'])})")
+        rows.append(row)
+    return rows
+
+
+def comparison_section(ctx: Context, pre: Prepared, code: str, name: str) -> str:
+    """Is the Ortsteil different from the city, and is it getting better? A spine chart with the table behind it."""
+    rows = comparison_rows(ctx, pre, code)
+    if not rows:
+        return "Für diesen Ortsteil liegen keine vergleichbaren Werte vor."
+    hi = [r for r in rows if r["verdict"] == "höher"]
+    lo = [r for r in rows if r["verdict"] == "niedriger"]
+    worse = [r for r in rows if r["better"] == "ungünstiger"]
+    chart = svg.spine_chart(rows, f"{name} im Vergleich mit Leipzig und allen Ortsteilen: "
+                            + "; ".join(r["text"] for r in rows))
+    own_col = f"{md(name)} (95-%-Intervall)"
+    table = md_table(pd.DataFrame({
+        "Kennzahl (Jahr; Einheit)": [f"{r['name']} ({r['year']}; {r['unit']})" for r in rows],
+        own_col: [("–" if not math.isfinite(r["own"]) else de(r["own"], r["decimals"]))
+                  + (" ⁽ᵏ⁾" if r["small"] else "") + (f" ({r['interval']})" if r["interval"] else "")
+                  for r in rows],
+        "Leipzig": [de(r["city"], r["decimals"]) for r in rows],
+        "Vergleich": [r["word"] + (f" ({r['better']})" if r["better"] else "") for r in rows],
+        "Trend (5 Jahre)": [r["trend"] or "–" for r in rows],
+        "alle Ortsteile": [f"{de(r['min'], r['decimals'])}–{de(r['max'], r['decimals'])}" for r in rows]}),
+        numeric={own_col, "Leipzig", "alle Ortsteile"},
+        caption=f"{name} im Vergleich mit Leipzig (Tabelle zur Grafik)")
+    summary = (f"Von {len(rows)} Kennzahlen liegt {md(name)} bei {len(hi)} deutlich über und bei {len(lo)} "
+               f"deutlich unter dem Wert der Stadt (das 95-%-Intervall des Ortsteils schließt den Stadtwert aus); "
+               f"ungünstiger als in der Stadt: {', '.join(md(r['name']) for r in worse) or 'keine'}.")
+    return "\n\n".join([summary, chart, table,
+                         "▲/▼: das 95-%-Intervall des Ortsteils liegt ganz über bzw. unter dem Wert der Stadt "
+                         "(Anteile: Wilson; Kitas je 1.000 Kinder und Jugendquote: Poisson-Intervall der Zählung); "
+                         "●: der Stadtwert liegt im Intervall. Farbe, nur bei Ergebniskennzahlen: blau günstiger, rot "
+                         "ungünstiger, grau bei Kontextkennzahlen (die Form trägt die Aussage auch ohne Farbe). Trend: Chi-Quadrat-Test auf Trend (Cochran–Armitage) über die "
+                         "letzten fünf Jahre mit Daten, 5-%-Niveau; ⁽ᵏ⁾ kleiner Nenner. Grau: Spannweite aller "
+                         "Ortsteile, dunkler die mittlere Hälfte, weiß der Median, schwarz Leipzig."])
+
+
+def neighbours_text(ctx: Context, pre: Prepared, code: str, name: str) -> str:
+    from evalkit.analyses.compare import neighbours
+
+    near = neighbours(pre.components, code, 5) if pre.components is not None else []
+    names = ctx.areas.set_index("ot_code")["ortsteil"]
+    if not near:
+        return (f"{md(name)} hat keinen vollständigen Bedarfsindex (zu kleine Basis) und daher keine berechneten "
+                "Vergleichsortsteile.")
+    return (f"Am ähnlichsten in den Bestandteilen des Bedarfsindex ({', '.join(md(ctx.name(i)) for i in pre.components.columns)}; "
+            f"standardisiert, euklidischer Abstand): " + ", ".join(f"[{md(names[c])}]({c}.qmd)" for c in near) + ".")
+
+
 def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history: pd.DataFrame, group: set,
          titles: dict[str, str]) -> str:
     """The whole page of one Ortsteil in one cycle."""
@@ -186,7 +279,7 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
     in_group = code in group
     table, notes = key_table(ctx, pre, code, sbz_code, sbz_name, name)
     parts = [
-        _front_matter(name, f"Ortsteil im Evaluationszyklus {c} · Stadtbezirk {sbz_name} · Planungsraum {pr_name}",
+        _front_matter(f"{name} · Zyklus {c}", f"Ortsteil im Evaluationszyklus {c} · Stadtbezirk {sbz_name} · Planungsraum {pr_name}",
                       f"Profil des Leipziger Ortsteils {name}: Kennzahlen, Bedarfsindex, Entwicklung, Einrichtungen"),
         f"[Zyklus {c}](../index.qmd) › [Alle Ortsteile](../{LISTING}.ipynb) › {md(name)} · "
         f"[Stadtbezirk {md(sbz_name)}](../profile/stadtbezirk-{sbz_code}.ipynb) · "
@@ -198,6 +291,11 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
          f"{md(name)} gehört nicht zur Evaluationsgruppe (die {len(group)} Ortsteile mit dem höchsten berechneten "
          f"Bedarf in der Ausgangslage, Zyklus {ctx.params.evaluation.group_from_cycle})."),
         " Eigene Berechnungen aus öffentlichen Daten, keine Veröffentlichung der Stadt Leipzig.", ":::", "",
+        "## Im Vergleich mit Leipzig", "", comparison_section(ctx, pre, code, name), "",
+        "## Vergleichbare Ortsteile", "", neighbours_text(ctx, pre, code, name), "",
+        f"Die Werte dieses Ortsteils zum Herunterladen: [CSV](daten/{code}.csv) · "
+        f"[CSV für Excel](daten/{code}-excel.csv). Je Kennzahl alle Ortsteile als JSON: "
+        + " · ".join(f"[{i}](daten/{i}.json)" for i in sorted(pre.comparison["indicator"].unique())) + ".", "",
         "## Kennzahlen", "", table, "", *[n + "\n" for n in notes],
         "## Lage", "",
         svg.area_map(ctx.geojson, titles, highlight=code, label=f"Lage von {name} in Leipzig", max_width=420), "",
@@ -224,6 +322,49 @@ def listing(ctx: Context, history: pd.DataFrame, group: set) -> str:
         lines.append(f"| [{md(r.ortsteil)}]({FOLDER}/{r.ot_code}.qmd) | {md(r.stadtbezirk)} | "
                      f"{'–' if rank is None or pd.isna(rank) else int(rank)} | {'ja' if r.ot_code in group else ''} |")
     return "\n".join(lines)
+
+
+DATA_FOLDER = "daten"
+DATA_DE = {"indicator": "Kennung", "name": "Kennzahl", "unit": "Einheit", "year": "Jahr", "value": "Wert",
+           "lower": "untere Grenze (95 %)", "upper": "obere Grenze (95 %)", "interval": "Intervall",
+           "city": "Leipzig", "verdict": "Vergleich mit Leipzig", "small_base": "kleiner Nenner", "trend": "Trend",
+           "trend_p": "Trend p", "trend_from": "Trend von", "trend_to": "Trend bis"}
+
+
+def write_data(out_dir: Path, ctx: Context, comparison: pd.DataFrame) -> list[Path]:
+    """Beside the pages, in ortsteil/daten/: each Ortsteil's comparison as CSV (machine) and as CSV for German
+    Excel, and one JSON file per indicator with every Ortsteil (for reuse). Same table, same bytes."""
+    from evalkit.fileio import atomic_write_text, write_table
+    from evalkit.publish.pages import write_excel_csv
+
+    folder = out_dir / FOLDER / DATA_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    names = ctx.areas.set_index("ot_code")["ortsteil"]
+    comp = comparison.assign(name=comparison["indicator"].map(ctx.name), unit=comparison["indicator"].map(ctx.unit))
+    cols = ["indicator", "name", "unit", "year", "value", "lower", "upper", "interval", "city", "verdict",
+            "small_base", "trend", "trend_p", "trend_from", "trend_to"]
+    written = []
+    for code, g in comp.groupby("area_code", sort=True):
+        t = g[cols].reset_index(drop=True)
+        write_table(folder / f"{code}.csv", t)
+        write_excel_csv(folder / f"{code}-excel.csv", t.rename(columns=DATA_DE))
+        written += [folder / f"{code}.csv", folder / f"{code}-excel.csv"]
+    for ind, g in comp.groupby("indicator", sort=True):
+        doc = {"indicator": ind, "name": ctx.name(ind), "unit": ctx.unit(ind), "year": int(g["year"].iloc[0]),
+               "city": _num(g["city"].iloc[0]), "cycle": ctx.params.cycle, "credit": ctx.credit,
+               "ortsteile": [{"area_code": r.area_code, "name": str(names.get(r.area_code, r.area_code)),
+                              "value": _num(r.value), "lower": _num(r.lower), "upper": _num(r.upper),
+                              "versus_city": r.verdict or None, "small_base": bool(r.small_base),
+                              "trend": r.trend or None} for r in g.itertuples()]}
+        atomic_write_text(folder / f"{ind}.json", json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
+        written.append(folder / f"{ind}.json")
+    return written
+
+
+def _num(v):
+    return None if v is None or pd.isna(v) else round(float(v), 6)
 
 
 def write_pages(out_dir: Path, pages: dict[str, str]) -> list[Path]:

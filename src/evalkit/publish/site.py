@@ -22,7 +22,8 @@ from evalkit.publish.interface_de import germanise
 STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list names (index.qmd, impressum.qmd …)
 # what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
 # the manifest and the result tables; copied after rendering, so that either renderer publishes them
-REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*"]
+REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*",
+                "ortsteil/daten/*"]
 SITE_RECORD = ".site-files.json"  # in reports/: the hash of every file `evalkit site` published (verify --site)
 SOURCES_RECORD = ".site-sources.json"  # in reports/: what the published site was rendered from (path → sha256)
 PAGE_SUFFIXES = (".qmd", ".ipynb", ".md")

@@ -216,3 +216,66 @@ def line_chart(series: dict[str, pd.DataFrame], title: str, unit: str, decimals:
         legend_x += 24 + 6.5 * len(name)
     out.append("</svg>")
     return "".join(out)
+
+
+# the area against the city: shape says higher / similar / lower (works in greyscale), colour says better or worse
+MARKERS = {"höher": "▲", "ähnlich": "●", "niedriger": "▼", None: "○"}
+BETTER, WORSE, NEUTRAL = "#0072B2", "#D55E00", "#6b6b6b"  # Okabe-Ito blue, vermillion; grey
+
+
+def verdict_colour(word: str | None, higher_is_worse: bool | None) -> str:
+    if word not in ("höher", "niedriger") or higher_is_worse is None:
+        return NEUTRAL
+    return WORSE if (word == "höher") == higher_is_worse else BETTER
+
+
+def _marker(kind: str | None, cx: float, cy: float, colour: str, title: str) -> str:
+    t = f"<title>{_esc(title)}</title>"
+    if kind == "höher":
+        return f'<polygon points="{cx:.1f},{cy - 6:.1f} {cx - 6:.1f},{cy + 5:.1f} {cx + 6:.1f},{cy + 5:.1f}" fill="{colour}" stroke="#000" stroke-width="0.6">{t}</polygon>'
+    if kind == "niedriger":
+        return f'<polygon points="{cx:.1f},{cy + 6:.1f} {cx - 6:.1f},{cy - 5:.1f} {cx + 6:.1f},{cy - 5:.1f}" fill="{colour}" stroke="#000" stroke-width="0.6">{t}</polygon>'
+    fill = "#fff" if kind is None else colour
+    return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{fill}" stroke="#000" stroke-width="0.6">{t}</circle>'
+
+
+def spine_chart(rows: list[dict], label: str, width: int = 560) -> str:
+    """One row per indicator: the range of all Ortsteile (light), their middle half (darker), the median (white
+    tick), the city (black line) and the Ortsteil (marker: ▲ higher, ● similar, ▼ lower than the city, ○ not
+    tested; blue better, vermillion worse). Each row has its own scale, from the lowest to the highest Ortsteil.
+    rows: name, label (the value in words beside the name), min, q1, median, q3, max, own, city, verdict, colour,
+    text (the hover and the table say it)."""
+    left, right, row_h, top = 10, 10, 40, 4  # the name above its bar: nothing cut off, also at 390 px
+    pw = width - left - right
+    height = top + row_h * len(rows) + 36
+    out = [f'<svg class="evalkit-spine" viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(label)}" '
+           f'style="width:100%;max-width:{width}px;height:auto" xmlns="http://www.w3.org/2000/svg" '
+           'font-family="sans-serif" font-size="11">']
+    for i, r in enumerate(rows):
+        y = top + i * row_h + 26
+        lo, hi = r["min"], r["max"]
+
+        def x(v, lo=lo, hi=hi):
+            return left + (0.5 if hi == lo else (v - lo) / (hi - lo)) * pw
+
+        out.append(f'<text x="{left}" y="{y - 11:.1f}">{_esc(r["name"])}: {_esc(r["label"])}</text>')
+        out.append(f'<rect x="{left}" y="{y - 7:.1f}" width="{pw}" height="14" fill="#e8e8e8">'
+                   f"<title>{_esc(r['name'])}: alle Ortsteile von {de(lo, r['decimals'])} bis "
+                   f"{de(hi, r['decimals'])}</title></rect>")
+        out.append(f'<rect x="{x(r["q1"]):.1f}" y="{y - 7:.1f}" width="{max(1.0, x(r["q3"]) - x(r["q1"])):.1f}" '
+                   f'height="14" fill="#b4b4b4"><title>mittlere Hälfte der Ortsteile: {de(r["q1"], r["decimals"])} '
+                   f'bis {de(r["q3"], r["decimals"])}</title></rect>')
+        out.append(f'<line x1="{x(r["median"]):.1f}" x2="{x(r["median"]):.1f}" y1="{y - 7:.1f}" y2="{y + 7:.1f}" '
+                   'stroke="#fff" stroke-width="2"/>')
+        if math.isfinite(r["city"]):
+            out.append(f'<line x1="{x(r["city"]):.1f}" x2="{x(r["city"]):.1f}" y1="{y - 10:.1f}" y2="{y + 10:.1f}" '
+                       f'stroke="#000" stroke-width="2"><title>Leipzig: {de(r["city"], r["decimals"])}</title></line>')
+        if math.isfinite(r["own"]):
+            out.append(_marker(r["verdict"], x(r["own"]), y, r["colour"], r["text"]))
+    ly = top + row_h * len(rows) + 14
+    out.append(f'<text x="{left}" y="{ly}" fill="#333">▲ höher · ● ähnlich · ▼ niedriger als Leipzig (95 %) · '
+               '○ ohne Test</text>')
+    out.append(f'<text x="{left}" y="{ly + 15}" fill="#333">schwarze Linie: Leipzig · grau: alle Ortsteile, '
+               'dunkler die mittlere Hälfte, weiß der Median</text>')
+    out.append("</svg>")
+    return "".join(out)
