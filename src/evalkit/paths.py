@@ -9,6 +9,10 @@ from evalkit.errors import EvalkitError
 from evalkit.settings import settings
 
 MIRROR_ENV = "EVALKIT_DATA_MIRROR"
+# `evalkit run` writes FIGURE_MARKER into a notebook's working folder, naming the folder (FIGURE_FOLDER/<notebook>)
+# its figures go to as SVG files; the runner moves them beside the published notebook
+FIGURE_MARKER = ".figures"
+FIGURE_FOLDER = "abbildungen"
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -18,7 +18,8 @@ PREFIX = "EVALKIT_"
 class Settings(BaseSettings):
     """One field per variable, named without the prefix (EVALKIT_CELL_TIMEOUT → cell_timeout)."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", validate_default=True)
+    # an empty variable (EVALKIT_DATA_MIRROR=) means unset, as shells use it
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", validate_default=True, env_ignore_empty=True)
 
     root: Path | None = None  # the project (else the nearest folder upwards with data/sources.yaml)
     data_mirror: Path | None = None  # fetch from this mirror of the city's sources instead of the live URLs

@@ -3,7 +3,11 @@ that reaches a page title, a page body, the catalogue page, a figure and a downl
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pandas as pd
+
 import pytest
 import yaml
 
@@ -26,6 +30,8 @@ def test_cycle_page_title_and_description_stay_text(tmp_path, payload):
     p = CycleParams(cycle=2024, title=payload, description=payload, reference_year=2024, indicators=[],
                     map_indicators=[], profile_indicators=[], levels=["ortsteil"])
     (tmp_path / "tabellen").mkdir()
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "data/sources.yaml", tmp_path / "data/sources.yaml")
     page = cycle_index(Project(tmp_path), p, tmp_path)
     fm = front_matter(page)  # parses: a quote or colon in the title does not break the site
     assert "title" in fm and "description" in fm
@@ -101,3 +107,29 @@ def test_evalkit_index_result_quotes_formula_ids(tmp_path):
     text = (tmp_path / "r.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "'=cmd" in text
     del REPO
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_figure_syntax_keeps_caption_and_alt_text_as_text(payload, tmp_path, monkeypatch):
+    """Under `evalkit run` a figure is an SVG file named by its content and Quarto's figure syntax; a payload in
+    caption or alt text stays text (no markup, no attribute break-out)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evalkit.publish.figures import figure_file, figure_markdown
+
+    def draw():
+        fig, ax = plt.subplots()
+        ax.plot([1, 2], [3, 4])
+        return fig
+
+    name = figure_file(draw(), tmp_path / "abb")
+    assert name == figure_file(draw(), tmp_path / "abb2")  # same figure, same name
+    assert (tmp_path / "abb" / name).read_bytes() == (tmp_path / "abb2" / name).read_bytes()
+    text = figure_markdown(f"abb/{name}", payload, payload, "Quelle")
+    head, attrs = text.rsplit("{#fig-", 1)
+    assert attrs.count('"') == 2 and "\n" not in attrs  # one fig-alt value, on one line
+    for bad in ("<script", "<img", "{{<", "```"):
+        assert bad not in head

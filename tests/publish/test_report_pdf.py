@@ -5,6 +5,8 @@ import io
 import json
 import re
 
+import pytest
+
 from evalkit.publish.report_pdf import pdf_info, s
 
 SECTIONS = ["Inhalt", "Zusammenfassung", "Kennzahlen der Stadt", "Bedarfslage und Schwerpunkträume",
@@ -83,11 +85,30 @@ def test_data_derived_text_cannot_become_typst_markup(tmp_path):
     from evalkit.publish.report_pdf import typeset
 
     name = '#set page(width: 3cm) *fett* $x$ <b>'
-    text = f"---\nlang: de-DE\n---\n\n# Abschnitt\n\nOrtsteil {md(name)} ende\n"
+    text = (f"---\nlang: de-DE\n---\n\n```{{=typst}}\n#set document(title: \"Test\")\n```\n\n# Abschnitt\n\n"
+            f"Ortsteil {md(name)} ende\n")
     done = typeset(text, {}, datetime(2024, 1, 1, tzinfo=timezone.utc), tmp_path / "x.pdf", route="pandoc")
     page = PdfReader(io.BytesIO(done.pdf)).pages[0]
     assert "#set page(width: 3cm) *fett* $x$ <b>" in re.sub(r"\s+", " ", page.extract_text())
     assert float(page.mediabox.width) > 500  # the page kept its width
+
+
+def test_the_pdf_is_tagged_pdf_ua_and_refuses_a_figure_without_alt_text(tmp_path):
+    from datetime import datetime, timezone
+
+    from evalkit.errors import SiteError
+    from evalkit.publish.report_pdf import figure, typeset, typst_block
+
+    svg_file = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10"/></svg>'
+    head = "---\nlang: de-DE\n---\n\n" + typst_block('#set document(title: "Bericht")', '#set text(lang: "de")')
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    ok = typeset(head + figure("a.svg", "Beschriftung", "Ein schwarzes Rechteck", "50%"), {"a.svg": svg_file}, when,
+                 tmp_path / "x.pdf", route="pandoc")
+    assert b"/StructTreeRoot" in ok.pdf and b"pdfuaid" in ok.pdf and b"Ein schwarzes Rechteck" in ok.pdf
+    with pytest.raises(SiteError, match="alt text"):
+        typeset(head + "![Beschriftung](a.svg)\n", {"a.svg": svg_file}, when, tmp_path / "x.pdf", route="pandoc")
+    with pytest.raises(SiteError, match="title"):
+        typeset("# Ohne Titel\n", {}, when, tmp_path / "x.pdf", route="pandoc")
 
 
 def test_pdf_route_needs_no_tool_on_path(built_project, tmp_path, monkeypatch):

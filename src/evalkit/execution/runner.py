@@ -38,7 +38,7 @@ from evalkit.fileio import (
 )
 from evalkit.indicators.catalogue import load_catalogue
 from evalkit.indicators.engine import read_indicator_table
-from evalkit.paths import Project
+from evalkit.paths import FIGURE_FOLDER, FIGURE_MARKER, Project
 
 STATE = ".state.json"
 CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen",
@@ -131,6 +131,7 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     started = _now()
     t0 = time.perf_counter()
     (staging / reads.LOG_NAME).write_text("", encoding="utf-8")  # asks the notebook to list what it reads
+    (staging / FIGURE_MARKER).write_text(f"{FIGURE_FOLDER}/{Path(task.output).stem}", encoding="utf-8")
     try:
         extra, outcome = session.prepare(str(staging))
         pm.execute_notebook(nb, str(out_nb), parameters=params, kernel_name="python3", progress_bar=False,
@@ -528,6 +529,12 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
     os.replace(staging / Path(output).name, target)
     if (staging / "tabellen").is_dir():
         _move_files(staging / "tabellen", cycle_dir / "tabellen")
+    stem = Path(output).stem  # the notebook's figures replace its previous ones, beside the notebook
+    figures = cycle_dir / Path(output).parent / FIGURE_FOLDER / stem
+    shutil.rmtree(figures, ignore_errors=True)
+    if (staging / FIGURE_FOLDER / stem).is_dir():
+        figures.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / FIGURE_FOLDER / stem, figures)
     for folder in PAGE_FOLDERS:  # a notebook's generated pages replace the previous set whole
         if (staging / folder).is_dir():
             shutil.rmtree(cycle_dir / folder, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import matplotlib
 
@@ -13,13 +14,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from evalkit.acquire import sources  # noqa: E402
-from evalkit.publish.fmt import de, html_text  # noqa: E402
+from evalkit.paths import FIGURE_MARKER  # noqa: E402
+from evalkit.publish.fmt import de, html_text, md  # noqa: E402
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]  # Okabe-Ito
 
 plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "axes.prop_cycle":
                      matplotlib.cycler(color=PALETTE), "axes.spines.top": False, "axes.spines.right": False,
-                     "svg.hashsalt": "evalkit"})
+                     "svg.hashsalt": "evalkit", "svg.fonttype": "none"})
 
 
 def german_formatter(decimals: int = 0) -> FuncFormatter:
@@ -43,10 +45,42 @@ def figure_html(fig, caption: str, alt: str, credit: str | None = None) -> str:
             f"</figcaption></figure>")
 
 
-def show(fig, caption: str, alt: str, credit: str | None = None):
-    from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig, caption, alt, credit)))
+
+def figure_file(fig, folder: Path) -> str:
+    """The figure as an SVG file named by its content (same figure, same name and bytes); returns the name."""
+    import hashlib
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    data = buf.getvalue()
+    name = f"abb-{hashlib.sha256(data).hexdigest()[:16]}.svg"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return name
+
+
+def figure_markdown(src: str, caption: str, alt: str, credit: str) -> str:
+    """Quarto's figure syntax: caption (Markdown-inert), alt text and a cross-reference label."""
+    label = "fig-" + Path(src).stem.removeprefix("abb-")
+    alt_attr = " ".join(str(alt).split()).replace("\\", "/").replace('"', "”")
+    return f'![{md(caption)} {md(credit)}]({src}){{#{label} fig-alt="{alt_attr}"}}'
+
+
+def show(fig, caption: str, alt: str, credit: str | None = None):
+    """Under `evalkit run`: the figure as an SVG file beside the notebook, shown with Quarto's figure syntax
+    (caption, fig-alt, a label to cross-reference). Opened by hand (JupyterLab): inline, as before."""
+    from IPython.display import HTML, Markdown, display
+
+    marker = Path.cwd() / FIGURE_MARKER
+    credit = sources.credit_line() if credit is None else credit
+    if not marker.is_file():
+        display(HTML(figure_html(fig, caption, alt, credit)))
+        return
+    folder = marker.read_text(encoding="utf-8").strip()
+    name = figure_file(fig, Path.cwd() / folder)
+    display(Markdown(figure_markdown(f"{folder}/{name}", caption, alt, credit)))
 
 
 def trend_lines(series: dict, title: str, unit: str, years_marked=()):

@@ -112,9 +112,12 @@ def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> Non
 
 
 def outputs(cdir: Path) -> list[dict]:
-    """Every output of a cycle with its hash (notebooks, tables, downloads), sorted by path."""
+    """Every output of a cycle with its hash (notebooks, tables, downloads, figure files, the Ortsteil pages and
+    their data), sorted by path."""
     files = [f for f in sorted(cdir.rglob("*")) if f.is_file()
-             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf") or (f.suffix == ".qmd" and f.parent.name == "ortsteil"))
+             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf", ".svg")
+                  or (f.suffix == ".qmd" and f.parent.name == "ortsteil")
+                  or (f.suffix == ".json" and f.parent.name == "daten"))
              and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
     return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
             for f in files]

@@ -53,6 +53,12 @@ def table(head: list[str], rows: list[list[str]], align: list[str], caption: str
     return md_table(df, numeric={h for h, a in zip(head, align) if a == "right"}, caption=caption)
 
 
+def figure(file: str, caption: str, alt: str, width: str) -> str:
+    """A figure with caption and alt text as raw Typst (Pandoc's Typst writer drops alt text, which PDF/UA-1
+    requires); both strings are Typst string literals, so data-derived text cannot become markup."""
+    return typst_block(f"#figure(image({s(file)}, width: {width}, alt: {s(alt)}), caption: {s(caption)})")
+
+
 def legend(labels: list[str], extra: str) -> str:
     items = [f"box(rect(width: 8pt, height: 8pt, fill: rgb({s(c)}))) + h(3pt) + {s(label)}"
              for label, c in zip(labels, svg.CLASS_COLOURS)]
@@ -167,7 +173,10 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                     "amtliche Liste."))
     files["klassen.svg"] = svg.area_map(ctx.geojson, {c: str(n) for c, n in names.items()},
                                         fills=svg.class_fills(idx, labels), label="Bedarfsklassen")
-    out.append(f"![Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}](klassen.svg){{width=70%}}\n")
+    counts = idx["need_class"].value_counts()
+    out.append(figure("klassen.svg", f"Bedarfsklassen der 63 Ortsteile, Zyklus {p.cycle}",
+                      "Karte der 63 Leipziger Ortsteile nach Bedarfsklasse: "
+                      + "; ".join(f"{c}: {n} Ortsteile" for c, n in counts.items()) + ".", "70%"))
     out.append(legend(labels, "nicht eingestuft (zu kleine Basis)"))
     u = unc.set_index("area_code") if unc is not None else None
     rows = []
@@ -213,8 +222,12 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
                   for g, lab in (("evaluationsgruppe", "Evaluationsgruppe"), ("uebrige", "übriges Stadtgebiet"))}
         files[f"trend-{ind}.svg"] = svg.line_chart(series, spec.name, spec.unit, 1)
         out.append(heading(spec.name, 2))
-        out.append(f"![{md(spec.name)}: Evaluationsgruppe und übriges Stadtgebiet, "
-                   f"{ctx.params.evaluation.first_year}–{until}](trend-{ind}.svg){{width=85%}}\n")
+        last = {lab: v.dropna().iloc[-1] for lab, v in series.items() if len(v.dropna())}
+        out.append(figure(f"trend-{ind}.svg", f"{spec.name}: Evaluationsgruppe und übriges Stadtgebiet, "
+                          f"{ctx.params.evaluation.first_year}–{until}",
+                          f"Liniendiagramm {spec.name} ({spec.unit}) von {ctx.params.evaluation.first_year} bis "
+                          f"{until}: " + "; ".join(f"{lab} zuletzt {de(r['value'], 1)}" for lab, r in last.items())
+                          + ".", "85%"))
         post = list(range(ctx.params.evaluation.plan_start, until + 1))
         g = analyses.evaluation.gap_series(ctx.indicators, ind, members, ctx.params.evaluation.first_year, until)
         g = g.set_index("year")
@@ -274,6 +287,9 @@ def source(ctx: Context, files: dict[str, str], manifest: dict | None) -> str:
     return "\n".join(out)
 
 
+PDF_STANDARD = "ua-1"
+
+
 @dataclass
 class Typeset:
     pdf: bytes
@@ -307,7 +323,13 @@ def typeset(text: str, files: dict[str, str], when: datetime, file: Path, route:
         tools.run([pypandoc.get_pandoc_path(), "bericht.qmd", "--from", "markdown", "--to", "typst", "--standalone",
                    "--template", "bare.typst", "--output", "bericht.typ"], cwd=root, env=epoch, error=SiteError, file=file,
                   expected="a report Pandoc can convert", name="pandoc")
-        pdf = typst.compile(str(root / "bericht.typ"), root=str(root), timestamp=int(when.timestamp()))
+        # tagged PDF/UA-1: Typst refuses to write it when a figure lacks alt text or the document a title
+        try:
+            pdf = typst.compile(str(root / "bericht.typ"), root=str(root), timestamp=int(when.timestamp()),
+                                pdf_standards=[PDF_STANDARD])
+        except typst.TypstError as e:
+            raise SiteError(f"typst: {e}", file=file, expected="a report Typst can typeset as tagged PDF/UA-1 "
+                                                               "(a document title, alt text on every figure)") from None
         return Typeset(pdf, "pandoc+typst")
 
 
