@@ -1,6 +1,8 @@
 """Benchmarks that print figures (not tests). `python benchmarks/run.py engine` or `... build`.
 
 evaluate: `evalkit evaluate` on Prop 99 with all five estimators and SDID placebo variance.
+quarto: pages handed to Quarto (a recording stand-in) for a cold site build, a forced rerun with identical
+        results (0) and one changed params file.
 engine: the indicator engine on the real data and on synthetic cities with 10× and 100× the Ortsteile
         (each Ortsteil copied with a new code, keeping its Stadtbezirk and Planungsraum).
 build:  cold build (all cycles, all cores, incl. 63 Ortsteil pages and a PDF per cycle), no-change rebuild, a
@@ -155,9 +157,70 @@ def bench_evaluate(repeats: int) -> None:
               f"{statistics.median(times):.1f} s of {repeats} runs (target ≤ 10 s) on {os.cpu_count()} cores")
 
 
+STAND_IN = """#!{python}
+import json, os, pathlib, sys
+args = sys.argv[1:]
+with open({calls!r}, "a") as f:
+    f.write(json.dumps(args) + "\\n")
+root = pathlib.Path(args[1]) if args[1].startswith("/") else pathlib.Path.cwd()
+(root / "_site").mkdir(exist_ok=True)
+(root / "_site" / "index.html").write_text("<html lang='de'></html>")
+"""
+
+
+def bench_quarto(project: Path | None) -> None:
+    """Pages handed to Quarto (a stand-in on PATH that records its arguments; real Quarto cannot be installed
+    here): a cold site build, a forced rerun with identical results, one changed params file."""
+    import json
+    import shutil
+
+    from evalkit.execution.runner import run_cycles
+    from evalkit.paths import Project
+    from evalkit.publish import site
+
+    src = project or REPO
+    if not (src / "reports" / "indikatoren.qmd").is_file():
+        raise SystemExit(f"{src} has no executed reports: run ./tasks build first or pass --project")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "proj"
+        shutil.copytree(src, root, symlinks=True, ignore=shutil.ignore_patterns(".venv", ".git", "_site"))
+        calls, bin_dir = Path(tmp) / "calls.jsonl", Path(tmp) / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "quarto").write_text(STAND_IN.format(python=sys.executable, calls=str(calls)), encoding="utf-8")
+        (bin_dir / "quarto").chmod(0o755)
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        proj = Project(root)
+
+        def handed() -> str:
+            lines = calls.read_text(encoding="utf-8").splitlines() if calls.is_file() else []
+            calls.unlink(missing_ok=True)
+            if not lines:
+                return "0 pages (Quarto not started)"
+            argv = json.loads(lines[-1])
+            if argv[1].startswith("/"):  # the staged project, rendered whole: count its pages from the record
+                record = json.loads((proj.reports / site.SOURCES_RECORD).read_text(encoding="utf-8"))
+                pages = [f for f in record if f.endswith(site.PAGE_SUFFIXES) and not Path(f).name.startswith("_")]
+                return f"the whole project ({len(pages)} pages)"
+            return f"{len([a for a in argv[1:] if not a.startswith('--')])} pages"
+
+        quiet = lambda *_a, **_k: None  # noqa: E731
+        site.build_site(proj, log=quiet)
+        print(f"Quarto, cold build: {handed()}")
+        run_cycles(proj, None, force=True, progress=False, log=quiet)
+        site.build_site(proj, log=quiet)
+        print(f"Quarto, forced rerun with identical results: {handed()}")
+        pf = root / "params" / "cycle-2024.yaml"
+        pf.write_text(pf.read_text(encoding="utf-8").replace("small_denominator: 50", "small_denominator: 60"),
+                      encoding="utf-8")
+        run_cycles(proj, None, progress=False, log=quiet)
+        site.build_site(proj, log=quiet)
+        print(f"Quarto, params of cycle 2024 changed (small_denominator): {handed()}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["engine", "evaluate", "build", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["engine", "evaluate", "build", "quarto", "all"], nargs="?", default="all")
+    p.add_argument("--project", type=Path, default=None, help="a built project for `quarto` (default: this one)")
     p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args()
     if a.what in ("engine", "all"):
@@ -166,6 +229,8 @@ def main() -> None:
         bench_evaluate(a.repeats)
     if a.what in ("build", "all"):
         bench_build()
+    if a.what in ("quarto", "all"):
+        bench_quarto(a.project)
 
 
 if __name__ == "__main__":

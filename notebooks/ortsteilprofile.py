@@ -39,16 +39,26 @@ save_table(ctx, history, "bedarfsindex_verlauf.csv")
 names = ctx.areas.set_index("ot_code")["ortsteil"]
 titles = {c: n for c, n in names.items()}  # the locator map names every Ortsteil on hover or tap
 pre = ortsteil.Prepared.of(ctx)
-pages = {code: ortsteil.page(ctx, pre, code, facilities, history, group, titles) for code in sorted(names.index)}
-# the pages go beside the tables' folder: reports/<cycle>/ortsteil/<code>.qmd (scratch/ when run by hand)
-written = ortsteil.write_pages(Path(ctx.output_dir).parent, pages)
-_ = ortsteil.write_data(Path(ctx.output_dir).parent, ctx, pre.comparison)
 save_table(ctx, pre.comparison, "ortsteilvergleich.csv")
-display(Markdown(
-    f"Für jeden der {len(written)} Ortsteile gibt es in diesem Zyklus eine Seite mit seinen Kennzahlen neben "
-    "Stadtbezirk und Stadt (mit dem Datenstand je Zeile), seiner Lage, seinem Rang im Bedarfsindex in jedem "
-    f"Zyklus, der Entwicklung der wichtigsten Kennzahlen seit {ctx.params.evaluation.first_year} und den Schulen, Horten und Kitas, die in ihm "
-    "liegen. Die Suche oben findet jeden Ortsteil mit seinem Namen."))
+latest = ctx.latest_cycle
+if ctx.params.cycle == latest:  # one page per Ortsteil across all cycles, written with the newest cycle
+    cycles = ortsteil.cycle_figures(ctx, sorted(set(history["cycle"])))
+    pages = {code: ortsteil.page(ctx, pre, code, facilities, history, group, titles, cycles)
+             for code in sorted(names.index)}
+    # the pages go beside the tables' folder: reports/<cycle>/ortsteil/<code>.qmd (scratch/ when run by hand)
+    written = ortsteil.write_pages(Path(ctx.output_dir).parent, pages)
+    _ = ortsteil.write_data(Path(ctx.output_dir).parent, ctx, pre.comparison)
+    display(Markdown(
+        f"Für jeden der {len(written)} Ortsteile gibt es eine Seite über alle Zyklen: seine Kennzahlen im Vergleich "
+        "mit der Stadt (höher, ähnlich oder niedriger, mit Intervall und Trend), neben Stadtbezirk und Stadt, seine "
+        "Werte in jedem Zyklus, sein Rang im Bedarfsindex in jedem Zyklus, vergleichbare Ortsteile, die Entwicklung "
+        f"der wichtigsten Kennzahlen seit {ctx.params.evaluation.first_year} und die Schulen, Horten und Kitas, die "
+        "in ihm liegen. Die Suche oben findet jeden Ortsteil mit seinem Namen."))
+else:
+    display(Markdown(
+        f"Die Ortsteilseiten zeigen alle Zyklen auf einer Seite und stehen beim neuesten Zyklus {latest}; die "
+        f"Tabelle unten verweist dorthin. Die Werte dieses Zyklus {ctx.params.cycle} für jeden Ortsteil stehen dort "
+        "in der Tabelle „Kennzahlen in allen Zyklen“ und in der Tabelle `ortsteilvergleich.csv` dieses Zyklus."))
 
 # %% [markdown]
 # ## Alle Ortsteile

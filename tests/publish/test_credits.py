@@ -9,6 +9,7 @@ import shutil
 import yaml
 
 from evalkit.acquire.sources import credit_line, load_registry
+from evalkit.publish.fmt import md
 from evalkit.paths import Project
 from evalkit.publish.site import site_config
 
@@ -55,8 +56,8 @@ def test_every_place_that_credits_says_the_generated_line(built_project):
     xlsx = pd.read_excel(built_project / "reports/2024/downloads/indikatoren-2024.xlsx", sheet_name="Quelle")
     assert xlsx.iloc[0, 0] == line
     nb = json.loads((built_project / "reports/2024/uebersicht.ipynb").read_text(encoding="utf-8"))
-    assert any(line in "".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"]
-               for o in c.get("outputs", []))  # the figures' captions
+    assert any(md(line) in "".join(o.get("data", {}).get("text/markdown", "")) for c in nb["cells"]
+               for o in c.get("outputs", []))  # the figures' captions (Markdown-escaped in the figure syntax)
     from pypdf import PdfReader
 
     pdf = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(built_project / "reports/2024/bericht-2024.pdf").pages[:1])

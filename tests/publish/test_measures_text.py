@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_register_and_coverage_tables_from_the_real_register():
     reg = load_measures(ROOT / "data/measures/measures.csv")
     text = measures_text.register_table(reg)
-    assert "Kinder- und Familienzentren (KiFaZ)" in text and "Foerderschule" not in text and "Förderschule" in text
+    assert "Familienzentren (KiFaZ)" in text and "Foerderschule" not in text and "Förderschule" in text
     row = next(line for line in text.splitlines() if "43 von 67 Grundschulen" in line)
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[3:5] == ["43", "67"] and cells[1] == "Januar 2021"
@@ -30,7 +30,7 @@ def test_coverage_table_holds_the_school_list_it_compares_with():
                         "share_list": [float("nan")], "note": ["alle"]})
     text = measures_text.coverage_table(cov)
     head = text.splitlines()[0]
-    assert "kommunale Schulen (Liste 2023)" in head and "Anteil an der Liste (%)" in head
+    assert "Schulliste 2023" in head and "% der Schulliste" in head
     assert "| Förderschule |" in text and "| 16 |" in text and "0,0" not in text
 
 

@@ -34,21 +34,30 @@ def test_line_chart_band_marks_and_german_numbers():
     assert svg.line_chart({"x": city.iloc[0:0]}, "T", "u") == ""
 
 
-def test_every_ortsteil_has_a_page_in_every_cycle(built_project):
-    for c in ("2018", "2020", "2022", "2024"):
-        cdir = built_project / "reports" / c
-        pages = sorted(p.stem for p in (cdir / "ortsteil").glob("*.qmd"))
-        assert len(pages) == 63
-        listed = {o["path"] for o in json.loads((cdir / "manifest.json").read_text())["outputs"]}
-        assert {f"ortsteil/{p}.qmd" for p in pages} <= listed  # hashed: provenance and tamper check
-        assert (built_project / "_site/reports" / c / "ortsteil/62.html").is_file()
+def test_one_page_per_ortsteil_across_all_cycles(built_project):
+    """63 pages, with the newest cycle; every cycle's listing links to them."""
+    cdir = built_project / "reports/2024"
+    pages = sorted(p.stem for p in (cdir / "ortsteil").glob("*.qmd"))
+    assert len(pages) == 63
+    listed = {o["path"] for o in json.loads((cdir / "manifest.json").read_text())["outputs"]}
+    assert {f"ortsteil/{p}.qmd" for p in pages} <= listed  # hashed: provenance and tamper check
+    assert (built_project / "_site/reports/2024/ortsteil/62.html").is_file()
+    for c in ("2018", "2020", "2022"):
+        assert not (built_project / "reports" / c / "ortsteil").exists(), c
         listing = (built_project / "_site/reports" / c / "ortsteilprofile.html").read_text(encoding="utf-8")
-        assert len(set(re.findall(r'href="ortsteil/(\d\d)\.html"', listing))) == 63
+        assert len(set(re.findall(r'href="\.\./2024/ortsteil/(\d\d)\.html"', listing))) == 63, c
+    listing = (built_project / "_site/reports/2024/ortsteilprofile.html").read_text(encoding="utf-8")
+    assert len(set(re.findall(r'href="ortsteil/(\d\d)\.html"', listing))) == 63
 
 
 def test_ortsteil_page_content(built_project):
     text = (built_project / "reports/2024/ortsteil/62.qmd").read_text(encoding="utf-8")
-    assert text.startswith('---\ntitle: "Grünau-Mitte · Zyklus 2024"\n')  # search tells the cycles apart
+    assert text.startswith('---\ntitle: "Grünau-Mitte"\n')  # one page, so search lists it once
+    table = text.split("## Kennzahlen in allen Zyklen")[1].split("\n## ")[0]
+    head = next(line for line in table.splitlines() if line.startswith("| Kennzahl"))
+    assert head.count("Zyklus ") == 4 and head.index("Zyklus 2024") < head.index("Zyklus 2018")
+    row = next(line for line in table.splitlines() if line.startswith("| Kinder im SGB-II-Bezug"))
+    assert "(2022)" in row and "(2018)" in row  # each cycle with the year of its data
     assert "gehört zur **Evaluationsgruppe**" in text  # Grünau-Mitte is in the 2018 group
     for c in ("2018", "2020", "2022", "2024"):
         assert re.search(rf"^\| {c} \| \d+ \| [^|]+ \| (ja|nein) \|$", text, re.M), c
@@ -63,14 +72,15 @@ def test_ortsteil_page_content(built_project):
 
 def test_site_interface_is_german(built_project):
     site = built_project / "_site"
-    hits = [(p.relative_to(site).as_posix(), e) for p in site.rglob("*.html") for e in ENGLISH
+    renderer = json.loads((built_project / "reports/.site-files.json").read_text(encoding="utf-8"))["renderer"]
+    hits = [(p.relative_to(site).as_posix(), e) for p in site.rglob("*.html") for e in ENGLISH[renderer]
             if e in p.read_text(encoding="utf-8")]
     assert hits == []
     script = (site / "site_libs/smalldocs.js").read_text(encoding="utf-8")
     assert "No results" not in script and "Keine Ergebnisse." in script
     index = json.loads((site / "search.json").read_text(encoding="utf-8"))
-    assert any(e.get("title") == "Grünau-Mitte · Zyklus 2024" and "2024/ortsteil/62.html" in e.get("href", "")
-               for e in index)
+    hits = [e for e in index if e.get("title") == "Grünau-Mitte" and "ortsteil/62.html" in e.get("href", "")]
+    assert hits and all("2024/ortsteil/62.html" in e["href"] for e in hits)
 
 
 def test_values_in_quantile_classes_with_a_legend_in_words(mirror):

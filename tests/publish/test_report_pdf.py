@@ -70,7 +70,8 @@ def test_report_source_is_quarto_markdown_for_either_route(built_project):
     assert "<table" not in body and "<div" not in body
     assert "\n# Zusammenfassung\n" in body and "\n# Provenienz\n" in body
     assert re.search(r"^\| Rang \| Ortsteil \| Index \|", body, re.M), "the top list as a Markdown table"
-    assert "](klassen.svg){width=70%}" in body and set(files) >= {"klassen.svg", "trend-kinder_sgb2_quote.svg"}
+    assert "#figure(image(\"klassen.svg\", width: 70%, alt: \"Karte der 63 Leipziger Ortsteile" in body
+    assert set(files) >= {"klassen.svg", "trend-kinder_sgb2_quote.svg"}
     outside = re.sub(r"```\{=typst\}\n.*?\n```", "", body, flags=re.S)
     assert not re.search(r"^#(?![#\s])", outside, re.M), "Typst markup outside the raw Typst blocks"
 

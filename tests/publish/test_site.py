@@ -125,9 +125,13 @@ def test_quarto_gets_only_the_changed_pages_when_little_changed(built_copy, tmp_
     (bin_dir / "quarto").write_text(f"""#!{os.sys.executable}
 import json, os, pathlib, sys
 args = sys.argv[1:]
-with open({str(calls)!r}, "a") as f:
-    f.write(json.dumps({{"argv": args, "cwd": os.getcwd()}}) + "\\n")
 root = pathlib.Path(args[1]) if args[1].startswith("/") else pathlib.Path.cwd()
+state = root / ".quarto"  # Quarto's incremental state: what earlier renders left
+state.mkdir(exist_ok=True)
+seen = len(list(state.iterdir()))
+(state / f"render-{{seen}}").write_text("")
+with open({str(calls)!r}, "a") as f:
+    f.write(json.dumps({{"argv": args, "cwd": os.getcwd(), "state": seen}}) + "\\n")
 site = root / "_site"
 site.mkdir(exist_ok=True)
 (site / "index.html").write_text("<html lang='de'>quarto</html>")
@@ -150,6 +154,7 @@ for page in args[1:-1] if not args[1].startswith("/") else []:
     messages = []
     site_mod.build_site(project, log=messages.append)
     assert argv()[-1] == ["render", "reports/2022/uebersicht.ipynb", "--no-execute"]
+    assert json.loads(calls.read_text().splitlines()[-1])["state"] == 1  # the first render's .quarto/ is back
     assert any("1 changed pages handed to Quarto" in m for m in messages)
     assert (built_copy / "_site/reports/2022/uebersicht.html").read_text() == "<html lang='de'>neu</html>"
     n = len(argv())

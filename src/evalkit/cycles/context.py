@@ -36,6 +36,11 @@ class Context:
         return self.project.raw / "geo" / "ortsteile.geojson"
 
     @property
+    def latest_cycle(self) -> int:
+        """The newest cycle of params/ (the Ortsteil pages, one per Ortsteil across cycles, stand with it)."""
+        return max(cycle_files(self.project.params))
+
+    @property
     def credit(self) -> str:
         """The credit line of data/sources.yaml (attribution)."""
         return sources.credit_line(self.project.sources_file)

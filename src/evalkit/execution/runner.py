@@ -46,7 +46,9 @@ CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeu
 PROFILE_NOTEBOOK = "profil"
 GROUP_NOTEBOOKS = {"trends", "ortsteilprofile"}  # use the evaluation group (fixed by another cycle's parameters)
 HISTORY_NOTEBOOKS = {"ortsteilprofile"}  # show the need index of every cycle so far (their parameters too)
-PAGE_FOLDERS = ("ortsteil",)  # pages a notebook writes beside its tables (reports/<cycle>/ortsteil/*.qmd)
+# pages a notebook writes beside its tables, by the notebook that owns them (reports/<cycle>/ortsteil/*.qmd): its
+# run replaces the folder whole, and removes it when it writes none (an older cycle once a newer one exists)
+PAGE_FOLDERS = {"ortsteil": "ortsteilprofile.ipynb"}
 AREA_LABEL = {"stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum"}
 
 
@@ -306,8 +308,9 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
             if p.compare_with else None
         # the trend page's evaluation group comes from another cycle's parameters (the 2018 baseline)
         group = cycles[p.evaluation.group_from_cycle].model_dump() if t.template in GROUP_NOTEBOOKS else None
-        history = [cycles[x].model_dump() for x in sorted(cycles) if x <= t.cycle] \
-            if t.template in HISTORY_NOTEBOOKS else None
+        # the Ortsteil pages span every cycle and stand with the newest: a new cycle moves them
+        history = {"cycles": [cycles[x].model_dump() for x in sorted(cycles) if x <= t.cycle],
+                   "latest": max(cycles)} if t.template in HISTORY_NOTEBOOKS else None
         t.fingerprint = fingerprint(t, tpl_bytes[t.template],
                                     {"self": p.model_dump(), "compare": cmp, "group": group, "history": history})
         done = states[t.cycle].get(t.output)
@@ -535,7 +538,9 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
     if (staging / FIGURE_FOLDER / stem).is_dir():
         figures.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / FIGURE_FOLDER / stem, figures)
-    for folder in PAGE_FOLDERS:  # a notebook's generated pages replace the previous set whole
+    for folder, owner in PAGE_FOLDERS.items():  # a notebook's generated pages replace the previous set whole
+        if output == owner:
+            shutil.rmtree(cycle_dir / folder, ignore_errors=True)
         if (staging / folder).is_dir():
             shutil.rmtree(cycle_dir / folder, ignore_errors=True)
             os.replace(staging / folder, cycle_dir / folder)

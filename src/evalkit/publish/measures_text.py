@@ -10,8 +10,8 @@ import pandas as pd
 from evalkit.analyses.measures import SITE_SCHEMA, school_type_label
 from evalkit.publish.fmt import de, md, md_table, month_de
 
-MEASURE_DE = {"KiFaZ": "Kinder- und Familienzentren (KiFaZ)", "Kita-Sozialarbeit": "Kita-Sozialarbeit in KiFaZ",
-              "Schulsozialarbeit": "Schulsozialarbeit", "BVJ-Begleitung": "Begleitung im Berufsvorbereitungsjahr"}
+MEASURE_DE = {"KiFaZ": "Familienzentren (KiFaZ)", "Kita-Sozialarbeit": "Kita-Sozialarbeit in KiFaZ",
+              "Schulsozialarbeit": "Schulsozialarbeit", "BVJ-Begleitung": "BVJ-Begleitung"}
 # what a count counts, by measure and school type: "43 von 67 Grundschulen", never "43 von 67 Stellen"
 UNIT_DE = {"Grundschule": "Grundschulen", "Oberschule": "Oberschulen", "Gymnasium": "Gymnasien",
            "Foerderschule": "Förderschulen", "Berufsschule": "Berufsschulzentren"}
@@ -31,24 +31,24 @@ def register_table(reg: pd.DataFrame, caption: str = "Zahlen zu den Maßnahmen l
     view = pd.DataFrame({
         "Maßnahme": reg["measure"].map(measure_label), "Stand": reg["date"].map(month_de),
         "Schulart": reg["school_type"].map(lambda t: "–" if pd.isna(t) else school_type_label(t)),
-        "Anzahl": reg["count"].map(_count), "Gesamtzahl laut Quelle": reg["total"].map(_count),
+        "Anzahl": reg["count"].map(_count), "Gesamt": reg["total"].map(_count),
         "Angabe der Quelle": reg["note"].fillna("–"),
-        "Quelle": reg["source"].map(lambda u: urlparse(str(u)).netloc or "–")})
-    return md_table(view, numeric={"Anzahl", "Gesamtzahl laut Quelle"}, caption=caption)
+        "Quelle": reg["source"].map(lambda u: urlparse(str(u)).netloc.removeprefix("www.") or "–")})
+    return md_table(view, numeric={"Anzahl", "Gesamt"}, caption=caption)
 
 
 def coverage_table(cov: pd.DataFrame) -> str:
     """The school measures against the source's total and against the municipal schools of the 2023 list."""
     view = pd.DataFrame({
         "Maßnahme": cov["measure"].map(measure_label), "Stand": cov["date"].map(month_de),
-        "Schulart": cov["school_type"].map(school_type_label), "Schulen mit Maßnahme": cov["count"].map(_count),
-        "Schulen laut Quelle": cov["total"].map(_count), "kommunale Schulen (Liste 2023)": cov["municipal"].map(_count),
-        "Anteil laut Quelle (%)": cov["share_source"].map(lambda v: "–" if pd.isna(v) else de(v, 1)),
-        "Anteil an der Liste (%)": cov["share_list"].map(lambda v: "–" if pd.isna(v) else de(v, 1))})
+        "Schulart": cov["school_type"].map(school_type_label), "mit Maßnahme": cov["count"].map(_count),
+        "laut Quelle": cov["total"].map(_count), "Schulliste 2023": cov["municipal"].map(_count),
+        "% laut Quelle": cov["share_source"].map(lambda v: "–" if pd.isna(v) else de(v, 1)),
+        "% der Schulliste": cov["share_list"].map(lambda v: "–" if pd.isna(v) else de(v, 1))})
     return md_table(view, numeric=set(view.columns[3:]),
-                    caption="Abdeckung nach Schulart: Schulen mit der Maßnahme, bezogen auf die Zahl der Quelle und "
-                            "auf die kommunalen Schulen der Schulliste 2023 (ohne freie Träger; die Liste mischt "
-                            "Stände und ist unvollständig)")
+                    caption="Abdeckung nach Schulart: Schulen mit der Maßnahme, die Zahl der Schulen laut Quelle "
+                            "und die kommunalen Schulen der Schulliste 2023 (ohne freie Träger; die Liste mischt "
+                            "Stände und ist unvollständig), und die Anteile daran")
 
 
 def stated_sentence(sc: dict) -> str:

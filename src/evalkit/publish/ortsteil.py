@@ -268,9 +268,47 @@ def neighbours_text(ctx: Context, pre: Prepared, code: str, name: str) -> str:
             f"standardisiert, euklidischer Abstand): " + ", ".join(f"[{md(names[c])}]({c}.qmd)" for c in near) + ".")
 
 
+def cycle_figures(ctx: Context, cycles: list[int]) -> dict[int, pd.DataFrame]:
+    """Each cycle's key figures for every Ortsteil (cycle → rows indicator, area_code, year, value, suppressed),
+    read with that cycle's own reference year: the columns of "Kennzahlen in allen Zyklen"."""
+    from evalkit.cycles.context import load_context
+
+    out = {}
+    for c in cycles:
+        cctx = ctx if c == ctx.params.cycle else load_context(ctx.project.root, c, ctx.output_dir)
+        rows = []
+        for code in sorted(ctx.areas["ot_code"]):
+            kf = report.key_figures(cctx, "ortsteil", code)
+            rows.append(kf.assign(area_code=code)[["indicator", "area_code", "year", "value", "suppressed"]])
+        out[c] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return out
+
+
+def cycles_table(ctx: Context, cycles: dict[int, pd.DataFrame], code: str) -> str:
+    """One row per indicator of the newest cycle, one column per cycle: the value in that cycle's year."""
+    if not cycles:
+        return ""
+    cols = {}
+    for c, t in sorted(cycles.items(), reverse=True):
+        own = t[t["area_code"] == code].set_index("indicator")
+        cells = []
+        for ind in ctx.params.indicators:
+            if ind not in own.index or pd.isna(own.loc[ind, "value"]):
+                cells.append("–")
+                continue
+            r = own.loc[ind]
+            cells.append(de(r["value"], decimals_for(ctx.unit(ind))) + (" *" if r["suppressed"] else "")
+                         + f" ({int(r['year'])})")
+        cols[f"Zyklus {c}"] = cells
+    view = pd.DataFrame({"Kennzahl (Einheit)": [f"{ctx.name(i)} ({ctx.unit(i)})" for i in ctx.params.indicators],
+                         **cols})
+    return md_table(view, numeric=set(cols), caption="Werte des Ortsteils in jedem Zyklus (in Klammern das Jahr "
+                                                     "der Daten, das der Zyklus verwendet)")
+
+
 def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history: pd.DataFrame, group: set,
-         titles: dict[str, str]) -> str:
-    """The whole page of one Ortsteil in one cycle."""
+         titles: dict[str, str], cycles: dict[int, pd.DataFrame] | None = None) -> str:
+    """The whole page of one Ortsteil: the newest cycle against the city, and every cycle's figures."""
     a = ctx.areas.set_index("ot_code").loc[code]
     name, sbz_code, sbz_name = str(a["ortsteil"]), str(a["sbz_code"]), str(a["stadtbezirk"])
     pr_code, pr_name = str(a["pr_code"]), str(a["planungsraum"])
@@ -279,7 +317,7 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
     in_group = code in group
     table, notes = key_table(ctx, pre, code, sbz_code, sbz_name, name)
     parts = [
-        _front_matter(f"{name} · Zyklus {c}", f"Ortsteil im Evaluationszyklus {c} · Stadtbezirk {sbz_name} · Planungsraum {pr_name}",
+        _front_matter(name, f"Ortsteil in den Evaluationszyklen {', '.join(map(str, sorted(cycles or [c])))} · Stadtbezirk {sbz_name} · Planungsraum {pr_name}",
                       f"Profil des Leipziger Ortsteils {name}: Kennzahlen, Bedarfsindex, Entwicklung, Einrichtungen"),
         f"[Zyklus {c}](../index.qmd) › [Alle Ortsteile](../{LISTING}.ipynb) › {md(name)} · "
         f"[Stadtbezirk {md(sbz_name)}](../profile/stadtbezirk-{sbz_code}.ipynb) · "
@@ -296,7 +334,8 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
         f"Die Werte dieses Ortsteils zum Herunterladen: [CSV](daten/{code}.csv) · "
         f"[CSV für Excel](daten/{code}-excel.csv). Je Kennzahl alle Ortsteile als JSON: "
         + " · ".join(f"[{i}](daten/{i}.json)" for i in sorted(pre.comparison["indicator"].unique())) + ".", "",
-        "## Kennzahlen", "", table, "", *[n + "\n" for n in notes],
+        f"## Kennzahlen im Zyklus {c}", "", table, "", *[n + "\n" for n in notes],
+        "## Kennzahlen in allen Zyklen", "", cycles_table(ctx, cycles or {}, code), "",
         "## Lage", "",
         svg.area_map(ctx.geojson, titles, highlight=code, label=f"Lage von {name} in Leipzig", max_width=420), "",
         f"*{md(name)} (rot) unter den 63 Leipziger Ortsteilen; der Name jedes Ortsteils erscheint beim Zeigen oder "
@@ -313,13 +352,15 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
 
 
 def listing(ctx: Context, history: pd.DataFrame, group: set) -> str:
-    """The cycle's list of all Ortsteil pages (Markdown table, linked), by Stadtbezirk."""
+    """The cycle's list of all Ortsteil pages (Markdown table, linked), by Stadtbezirk; the pages stand with the
+    newest cycle, so an older cycle links there."""
     h = history[history["cycle"] == ctx.params.cycle].set_index("area_code")
+    where = FOLDER if ctx.params.cycle == ctx.latest_cycle else f"../{ctx.latest_cycle}/{FOLDER}"
     a = ctx.areas.sort_values(["sbz_code", "ot_code"])
     lines = ["| Ortsteil | Stadtbezirk | Rang Bedarfsindex | Evaluationsgruppe |", "|---|---|---:|---|"]
     for r in a.itertuples():
         rank = h["rank"].get(r.ot_code)
-        lines.append(f"| [{md(r.ortsteil)}]({FOLDER}/{r.ot_code}.qmd) | {md(r.stadtbezirk)} | "
+        lines.append(f"| [{md(r.ortsteil)}]({where}/{r.ot_code}.qmd) | {md(r.stadtbezirk)} | "
                      f"{'–' if rank is None or pd.isna(rank) else int(rank)} | {'ja' if r.ot_code in group else ''} |")
     return "\n".join(lines)
 

@@ -123,14 +123,27 @@ def changed_pages(before: dict, now: dict) -> list[str] | None:
     return [f for f in changed if not f.rsplit("/", 1)[-1].startswith("_")]
 
 
-def render(staging: Path, renderer: str, only: list[str] | None = None) -> None:
+QUARTO_STATE = ".quarto-state"  # in reports/: Quarto's .quarto/ folder, kept from one render to the next
+SECONDS_PER_PAGE = 10.0  # the tool timeout grows with the pages handed over (real Quarto: ~2 s CPU a page)
+
+
+def render_timeout(pages: int) -> float:
+    """The renderer's time limit: EVALKIT_TOOL_TIMEOUT, or more when the work needs it (a full real-Quarto render
+    of 361 pages on a busy machine takes longer than the 1,800 s default)."""
+    from evalkit.settings import settings
+
+    return max(settings().tool_timeout, 120.0 + SECONDS_PER_PAGE * pages)
+
+
+def render(staging: Path, renderer: str, only: list[str] | None = None, pages: int = 0) -> None:
     if renderer == "quarto":
         # a list of files: Quarto renders just those into the output folder, which holds the previous site
         cmd = ["quarto", "render", *only, "--no-execute"] if only else ["quarto", "render", str(staging), "--no-execute"]
     else:
         cmd = [sys.executable, "-m", "smalldocs.cli", "render", str(staging), "--quiet"]
     tools.run(cmd, error=SiteError, file=staging / "_quarto.yml", expected="a site that renders",
-              cwd=staging if only else None, name=renderer)
+              cwd=staging if only else None, name=renderer,
+              timeout=render_timeout(len(only) if only else pages))
 
 
 def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResult:
@@ -157,11 +170,18 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         if only:
             log(f"evalkit site: {len(only)} changed pages handed to Quarto (of {sum(1 for f in now if f.endswith(PAGE_SUFFIXES))})")
             shutil.copytree(project.root / out_name, staging / out_name)
-        render(staging, which, only)
+        state = project.reports / QUARTO_STATE
+        if which == "quarto" and state.is_dir():  # Quarto's own incremental state, as if it rendered in place
+            shutil.copytree(state, staging / ".quarto", dirs_exist_ok=True)
+        render(staging, which, only, pages=sum(1 for f in now if f.endswith(PAGE_SUFFIXES)))
         built = staging / out_name
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
-        germanise(built)
+        if which == "quarto" and (staging / ".quarto").is_dir():
+            shutil.rmtree(state, ignore_errors=True)
+            shutil.copytree(staging / ".quarto", state)
+        if which == "smalldocs":  # Quarto writes its own German interface (lang: de); smalldocs writes English
+            germanise(built)
         publish_review_files(project.reports, built)
         pages = sum(1 for _ in built.rglob("*.html"))
         published = site_files(built)
@@ -187,8 +207,10 @@ def render_fresh(project: Project, renderer: str, into: Path) -> Path:
     staging = into / "staging"
     staging.mkdir(parents=True)
     stage(project, staging)
-    render(staging, choose_renderer(renderer), None)
+    which = choose_renderer(renderer)
+    render(staging, which, None, pages=sum(1 for f in source_hashes(staging) if f.endswith(PAGE_SUFFIXES)))
     built = staging / out_name
-    germanise(built)
+    if which == "smalldocs":
+        germanise(built)
     publish_review_files(project.reports, built)
     return built
