@@ -26,7 +26,7 @@ def test_templates_are_not_rendered(built_project):
 def test_failed_or_interrupted_build_keeps_last_site(built_copy, monkeypatch, failure):
     before = {p.relative_to(built_copy).as_posix(): p.read_bytes() for p in (built_copy / "_site").rglob("*.html")}
 
-    def boom(staging, renderer, only=None):
+    def boom(staging, renderer, only=None, pages=0):
         (staging / "_site").mkdir()
         (staging / "_site" / "index.html").write_text("halb fertig")
         raise failure("stopped midway") if failure is SiteError else failure()
