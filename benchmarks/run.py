@@ -160,6 +160,9 @@ def bench_evaluate(repeats: int) -> None:
 STAND_IN = """#!{python}
 import json, os, pathlib, sys
 args = sys.argv[1:]
+if "--to" in args:  # the PDF route: a placeholder PDF, only the site's pages are counted
+    pathlib.Path(args[args.index("--output") + 1]).write_bytes(b"%PDF-1.4\\n%%EOF\\n")
+    sys.exit(0)
 with open({calls!r}, "a") as f:
     f.write(json.dumps(args) + "\\n")
 root = pathlib.Path(args[1]) if args[1].startswith("/") else pathlib.Path.cwd()
@@ -183,7 +186,8 @@ def bench_quarto(project: Path | None) -> None:
         raise SystemExit(f"{src} has no executed reports: run ./tasks build first or pass --project")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "proj"
-        shutil.copytree(src, root, symlinks=True, ignore=shutil.ignore_patterns(".venv", ".git", "_site"))
+        # .git too: the notebooks record the commit, and a copy without it would change every notebook
+        shutil.copytree(src, root, symlinks=True, ignore=shutil.ignore_patterns(".venv", "_site"))
         calls, bin_dir = Path(tmp) / "calls.jsonl", Path(tmp) / "bin"
         bin_dir.mkdir()
         (bin_dir / "quarto").write_text(STAND_IN.format(python=sys.executable, calls=str(calls)), encoding="utf-8")
@@ -199,15 +203,21 @@ def bench_quarto(project: Path | None) -> None:
             argv = json.loads(lines[-1])
             if argv[1].startswith("/"):  # the staged project, rendered whole: count its pages from the record
                 record = json.loads((proj.reports / site.SOURCES_RECORD).read_text(encoding="utf-8"))
-                pages = [f for f in record if f.endswith(site.PAGE_SUFFIXES) and not Path(f).name.startswith("_")]
+                pages = [f for f in record["sources"] if f.endswith(site.PAGE_SUFFIXES)
+                         and not Path(f).name.startswith("_")]
                 return f"the whole project ({len(pages)} pages)"
             return f"{len([a for a in argv[1:] if not a.startswith('--')])} pages"
 
         quiet = lambda *_a, **_k: None  # noqa: E731
         site.build_site(proj, log=quiet)
         print(f"Quarto, cold build: {handed()}")
+        before = json.loads((proj.reports / site.SOURCES_RECORD).read_text(encoding="utf-8"))["sources"]
         run_cycles(proj, None, force=True, progress=False, log=quiet)
         site.build_site(proj, log=quiet)
+        after = json.loads((proj.reports / site.SOURCES_RECORD).read_text(encoding="utf-8"))["sources"]
+        changed = sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))
+        if changed:
+            print(f"  files that changed in the staged project: {', '.join(changed[:8])}")
         print(f"Quarto, forced rerun with identical results: {handed()}")
         pf = root / "params" / "cycle-2024.yaml"
         pf.write_text(pf.read_text(encoding="utf-8").replace("small_denominator: 50", "small_denominator: 60"),
