@@ -182,6 +182,8 @@ def charts(ctx: Context, pre: Prepared, code: str, name: str, sbz_code: str, sbz
 
 
 TREND_WORDS = {"steigend": "↗ steigend", "fallend": "↘ fallend", "kein eindeutiger Trend": "→ kein eindeutiger Trend"}
+VERDICT_WORDS = {"höher": "höher als Leipzig", "niedriger": "niedriger als Leipzig", "ähnlich": "ähnlich wie Leipzig"}
+JUDGEMENT = {svg.WORSE: "ungünstiger", svg.BETTER: "günstiger"}  # what the marker's colour says, in words
 
 
 def comparison_rows(ctx: Context, pre: Prepared, code: str) -> list[dict]:
@@ -202,20 +204,17 @@ def comparison_rows(ctx: Context, pre: Prepared, code: str) -> list[dict]:
         d = decimals_for(spec.unit)
         verdict = r["verdict"] or None
         # better or worse only for outcomes: a context indicator (migration, density) describes, it does not judge
-        hiw = spec.higher_is_worse if spec.role == "Ergebnis" else None
-        word = {"höher": "höher als Leipzig", "niedriger": "niedriger als Leipzig", "ähnlich": "ähnlich wie Leipzig"}
+        colour = svg.verdict_colour(verdict, spec.higher_is_worse if spec.role == "Ergebnis" else None)
+        said = VERDICT_WORDS.get(verdict, "ohne Test")
         shown = "–" if pd.isna(r["value"]) else de(r["value"], d)
         interval = "" if pd.isna(r["lower"]) else f"{de(r['lower'], d)}–{de(r['upper'], d)}"
         text = (f"{spec.name} {int(r['year'])}: {shown} {spec.unit}"
                 + (f" (95-%-Intervall {interval})" if interval else "") + f"; Leipzig {de(r['city'], d)}; "
-                + (word.get(verdict, "ohne Test")))
-        row.update(name=spec.name, decimals=d, verdict=verdict, text=text,
-                   label=f"{shown} ({svg.MARKERS[verdict]} {word.get(verdict, 'ohne Test')})",
-                   colour=svg.verdict_colour(verdict, hiw))
+                + said)
+        row.update(name=spec.name, decimals=d, verdict=verdict, text=text, colour=colour,
+                   label=f"{shown} ({svg.MARKERS[verdict]} {said})")
         row.update(indicator=ind, unit=spec.unit, year=int(r["year"]), interval=interval, small=bool(r["small_base"]),
-                   word=svg.MARKERS[verdict] + " " + word.get(verdict, "ohne Test"),
-                   better=("" if verdict in (None, "ähnlich") or hiw is None else
-                           ("ungünstiger" if svg.verdict_colour(verdict, hiw) == svg.WORSE else "günstiger")),
+                   word=svg.MARKERS[verdict] + " " + said, better=JUDGEMENT.get(colour, ""),
                    trend="" if not r["trend"] else TREND_WORDS[r["trend"]] + f" ({int(r['trend_from'])}–"
                                                                             f"{int(r['trend_to'])})")
         rows.append(row)
