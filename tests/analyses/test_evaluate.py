@@ -93,6 +93,65 @@ def test_other_formats_of_the_same_panel_give_the_same_result(tmp_path):
         pd.testing.assert_frame_equal(out, base)
 
 
+
+def test_panels_as_r_stata_and_spreadsheets_write_them_give_the_same_result(tmp_path):
+    """R's write.csv (quoted cells, a row-name column, NA in another column), TRUE/FALSE flags, a tab-separated
+    file, numeric unit ids with a list of treated ids, a flag that marks the group in every period, and a `;`
+    file with shortest-form decimals where some cells happen to have three decimals (45.125 is no thousands)."""
+    src = pd.read_csv(PROP99, sep=";")
+    design = write(tmp_path / "d.yaml", PROP99_DESIGN.replace("inference: [placebo]", "inference: [jackknife]"))
+    base, _ = run_evaluate(PROP99, design, tmp_path / "base.csv")
+    r = src.assign(income=np.where(src["Year"] < 1980, "NA", "1.5"))
+    variants = {"r.csv": (r.to_csv(index=True, quoting=1), design),
+                "bool.csv": (src.assign(treated=src["treated"].map({1: "TRUE", 0: "FALSE"})).to_csv(index=False),
+                             design),
+                "tab.tsv": (src.to_csv(index=False, sep="\t"), design),
+                "group.csv": (src.assign(treated=(src["State"] == "California").astype(int))
+                              .to_csv(index=False, sep=";"), design)}
+    codes = {s: i + 1 for i, s in enumerate(sorted(src["State"].unique()))}
+    variants["numeric.csv"] = (src.assign(State=src["State"].map(codes)).drop(columns="treated").to_csv(index=False),
+                               write(tmp_path / "n.yaml", PROP99_DESIGN.replace("treated: treated",
+                                     f"treated: [{codes['California']}]").replace("[placebo]", "[jackknife]")))
+    for name, (text, d) in variants.items():
+        out, _ = run_evaluate(write(tmp_path / name, text), d, tmp_path / "out.csv")
+        pd.testing.assert_frame_equal(out, base, obj=name)
+    # shortest-form decimals, some with exactly three (45.125): the same numbers read from a `,` file
+    short = src.assign(PacksPerCapita=(src["PacksPerCapita"] + np.where(src.index % 3 == 0, 0.125, 0.0))
+                       .round(3).map(repr))
+    assert short["PacksPerCapita"].str.fullmatch(r"[1-9]\d{0,2}\.\d{3}").any()  # the trap is in the file
+    semicolon, _ = run_evaluate(write(tmp_path / "short.csv", short.to_csv(index=False, sep=";")), design,
+                                tmp_path / "a.csv")
+    comma, _ = run_evaluate(write(tmp_path / "short-comma.csv", short.to_csv(index=False)), design, tmp_path / "b.csv")
+    pd.testing.assert_frame_equal(semicolon, comma)
+    notes: list[str] = []
+    run_evaluate(tmp_path / "group.csv", design, tmp_path / "out.csv", notes=notes)
+    assert notes[0] == ("column 'treated' is 1 in every period of the treated units: read as group membership, "
+                        "treated from 1989 on (the design's start)")
+    notes.clear()
+    run_evaluate(PROP99, design, tmp_path / "out.csv", notes=notes)
+    assert not any("group membership" in n for n in notes)
+
+
+@pytest.mark.parametrize("marker", ["NA", "NaN", "NULL", ".", ""])
+def test_a_missing_outcome_is_left_out_by_did_and_named_for_sdid(tmp_path, marker):
+    """Georgia 1970 without a value: the 2×2 DiD uses Georgia's other 30 years (computed here from the means);
+    SDID, which needs every unit in every period, names the gap."""
+    src = pd.read_csv(PROP99, sep=";").astype({"PacksPerCapita": object})
+    gap = (src["State"] == "Georgia") & (src["Year"] == 1970)
+    src.loc[gap, "PacksPerCapita"] = marker
+    p = write(tmp_path / "p.csv", src.to_csv(index=False))
+    d = write(tmp_path / "d.yaml", PROP99_DESIGN.replace("[did, sc, sdid]", "[did]").replace("[placebo]", "[cluster]"))
+    out, _ = run_evaluate(p, d, tmp_path / "r.csv")
+    kept = src[~gap].astype({"PacksPerCapita": float}).assign(post=lambda t: t["Year"] >= 1989,
+                                                              ca=lambda t: t["State"] == "California")
+    m = kept.groupby(["ca", "post"])["PacksPerCapita"].mean()
+    assert out.loc[0, "estimate"] == pytest.approx((m[True, True] - m[True, False]) - (m[False, True] - m[False, False]),
+                                                   abs=1e-6)
+    sd = write(tmp_path / "s.yaml", PROP99_DESIGN.replace("[did, sc, sdid]", "[sdid]"))
+    with pytest.raises(Exception, match=r"unbalanced: 1 unit–period\(s\) missing or empty \(Georgia 1970\)"):
+        run_evaluate(p, sd, tmp_path / "r2.csv")
+
+
 # -- a tiny panel, computed by hand -----------------------------------------------------------------------------
 # A, B treated from period 3; C, D controls.  Means: treated 1.75 → 7 (+5.25), controls 2.5 → 4.5 (+2): DiD 3.25.
 TINY = {"A": [0, 2, 6, 7], "B": [2, 3, 7, 8], "C": [1, 2, 3, 4], "D": [3, 4, 5, 6]}
@@ -206,6 +265,7 @@ DESIGN = "unit: unit\ntime: period\noutcome: y\ntreated: d\nstart: 3\nestimators
     ("\n".join(line for line in GOOD.splitlines() if not line.startswith("D,4")) + "\n",
      DESIGN.replace("[did]", "[sc]"), "(D 4)"),
     (GOOD.replace("C,2,2,0", "C,2,zwei,0"), DESIGN, "record line 11: outcome 'zwei' is not a number"),
+    (GOOD.replace("C,2,2,0", "C,2,-,0"), DESIGN, "outcome '-' is not a number"),  # "-" is zero in German tables
     (GOOD, DESIGN.replace("start: 3", "start: '3'"), "key 'start': Input should be a valid integer"),
     (GOOD, DESIGN + "draws: 99.5\n", "key 'draws'"),
     (GOOD, DESIGN + "estimator: [did]\n", "key 'estimator': unknown key"),

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from evalkit.analyses import priority
-from evalkit.analyses.index import apply_method, load_method, read_area_table, run_index
+from evalkit.analyses.index import apply_method, load_method, run_index
+from evalkit.analyses.table_reader import read_table
 from evalkit.errors import DataError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def test_mss_method_reproduces_every_official_status_class_from_raw_shares(mss, 
 def test_mss_method_reproduces_the_2021_classes_from_official_z_values(mss, tmp_path):
     table = mss / "mss_2021_index-indikatoren_z-werte_plr.csv"  # ; BOM, trailing header spaces, 6 unscored
     result, messages = run_index(table, METHODS / "berlin-mss-status-2021-z.yaml", tmp_path / "out.csv")
-    df, _ = read_area_table(table)
+    df, _ = read_table(table)
     official = df["Zuordnung Klasse Status-Index"].replace("", np.nan)
     scored = official.notna()
     assert scored.sum() == 536 and len(messages) == 6 and (~scored).sum() == 6

@@ -129,11 +129,12 @@ def evaluate(panel: Panel, design: Design, notes: list[str] | None = None) -> tu
     return result, w
 
 
-def load_panel(path: Path, design: Design) -> Panel:
-    from evalkit.analyses.index import read_area_table
+def load_panel(path: Path, design: Design, notes: list[str] | None = None) -> Panel:
+    from evalkit.analyses.table_reader import read_table
 
-    table, decimal = read_area_table(path)
-    return from_table(table, design, decimal, path, balanced=any(e in SYNTHETIC for e in design.estimators))
+    table, decimal = read_table(path)
+    return from_table(table, design, decimal, path, balanced=any(e in SYNTHETIC for e in design.estimators),
+                      notes=notes)
 
 
 def _check_out(out: Path, inputs: dict[str, Path], flag: str) -> None:
@@ -156,8 +157,9 @@ def run_evaluate(panel_path: Path, design_path: Path, out_path: Path, weights_pa
         if Path(weights_path).resolve() == Path(out_path).resolve():
             raise DataError("--weights and --out are the same file", file=weights_path,
                             expected="two different files")
+    notes = [] if notes is None else notes
     design = load_design(Path(design_path))
-    panel = load_panel(Path(panel_path), design)
+    panel = load_panel(Path(panel_path), design, notes)
     result, weights = evaluate(panel, design, notes)
     write_table(Path(out_path), spreadsheet_safe(result))
     if weights_path is not None:

@@ -9,8 +9,6 @@ applies a method file to a CSV table of another place or year.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Literal
@@ -20,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import norm
 
+from evalkit.analyses.table_reader import numeric, read_table
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
 from evalkit.yamlio import load_yaml_file
@@ -110,47 +109,6 @@ def classify(values: pd.Series, bands: list[Band], unscored: str = UNSCORED) -> 
 
 # -- any table of areas -----------------------------------------------------------------------------------------
 
-def read_area_table(path: Path) -> tuple[pd.DataFrame, str]:
-    """A CSV table of areas: `;` or `,` (detected), UTF-8 with or without BOM, header cells stripped; every cell
-    kept as text (ids stay ids). Returns the table and its decimal mark."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"cannot read the table: {e}", file=path, expected="a UTF-8 CSV file") from e
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first:
-        raise DataError("the table is empty", file=path, expected="a header and one row per area")
-    try:
-        sep = csv.Sniffer().sniff(first, delimiters=";,").delimiter
-    except csv.Error:
-        sep = ";" if first.count(";") >= first.count(",") else ","
-    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    df.columns = [str(c).strip() for c in df.columns]
-    comma = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d+,\d+\s*")).to_numpy()
-    point = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d+\.\d+\s*")).to_numpy()
-    thousands = df.apply(lambda c: c.str.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+\s*")).to_numpy()
-    decimal = "," if sep == ";" and comma.any() else "."
-    if comma.any() and (point & ~thousands).any():
-        i, j = np.argwhere(point & ~thousands)[0]
-        k, m = np.argwhere(comma)[0]
-        raise DataError(f"mixed decimal marks: {df.iat[i, j]!r} (column {df.columns[j]!r}) beside {df.iat[k, m]!r} "
-                        f"(line {k + 2})", file=path, record=f"line {i + 2}",
-                        expected="one decimal mark in the whole table")
-    if sep == ";" and decimal == "." and thousands.any():
-        i, j = np.argwhere(thousands)[0]
-        raise DataError(f"{df.iat[i, j]!r} in column {df.columns[j]!r} looks like a German thousands separator, "
-                        "which would be read as a decimal point", file=path, record=f"line {i + 2}",
-                        expected="whole numbers without separators (1234) or a decimal comma (1.234,5)")
-    return df, decimal
-
-
-def _numeric(col: pd.Series, decimal: str) -> pd.Series:
-    s = col.astype(str).str.strip()
-    if decimal == ",":
-        s = s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(s.where(s != ""), errors="coerce")
-
-
 def apply_method(table: pd.DataFrame, method: IndexMethod, decimal: str = ".", file=None
                  ) -> tuple[pd.DataFrame, list[str]]:
     """RESULT (id, name, index, rank, class), one row per input row in input order; rows with a missing or
@@ -167,7 +125,7 @@ def apply_method(table: pd.DataFrame, method: IndexMethod, decimal: str = ".", f
         i, j = np.flatnonzero(dup)[:2]
         raise DataError(f"id {ids.iloc[i]!r} appears twice (also line {j + 2})", file=file, record=f"line {i + 2}",
                         expected=f"one row per area in column {id_column!r}")
-    values = pd.DataFrame({c: _numeric(table[c], decimal) for c in method.indicators}, index=table.index)
+    values = pd.DataFrame({c: numeric(table[c], decimal) for c in method.indicators}, index=table.index)
     inf = ~np.isfinite(values.fillna(0).to_numpy())
     if inf.any():
         i, j = np.argwhere(inf)[0]
@@ -205,7 +163,7 @@ def run_index(table_path: Path, method_path: Path, out_path: Path) -> tuple[pd.D
         if out.exists() and p.exists() and out.resolve() == p.resolve():
             raise DataError(f"--out would overwrite the {what}", file=out, expected="--out: a new file")
     method = load_method(method_path)
-    table, decimal = read_area_table(table_path)
+    table, decimal = read_table(table_path)
     result, messages = apply_method(table, method, decimal, table_path)
     write_table(Path(out_path), result)
     return result, messages

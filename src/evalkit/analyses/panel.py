@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
+from evalkit.analyses.table_reader import is_missing, numeric
 from evalkit.errors import DataError
 from evalkit.validation import validate_model
 from evalkit.yamlio import load_yaml_file
@@ -102,19 +103,23 @@ class Panel:
         return Panel(d, start, self.file)
 
 
-def _numeric(col: pd.Series, decimal: str) -> pd.Series:
-    from evalkit.analyses.index import _numeric as numeric
-
-    return numeric(col, decimal)
-
-
 def _row(i: int) -> str:
     return f"line {i + 2}"  # the header is line 1
 
 
+FLAGS = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
+
+
+def _flags(raw: pd.Series) -> pd.Series:
+    """0/1 as written by spreadsheets, R (TRUE/FALSE) or pandas (1.0); anything else is NaN."""
+    return raw.str.lower().map(FLAGS)
+
+
 def from_table(table: pd.DataFrame, design: Design, decimal: str = ".", file=None,
-               balanced: bool = False) -> Panel:
-    """Check the table against the design and build the panel (every cell of `table` as text, as read)."""
+               balanced: bool = False, notes: list[str] | None = None) -> Panel:
+    """Check the table against the design and build the panel (every cell of `table` as text, as read).
+    How the data were read where they allowed two readings is appended to `notes`."""
+    notes = [] if notes is None else notes
     cols = [design.unit, design.time, design.outcome, design.weight, design.cluster, design.strata,
             design.treated if isinstance(design.treated, str) else None]
     for c in cols:
@@ -138,13 +143,14 @@ def from_table(table: pd.DataFrame, design: Design, decimal: str = ".", file=Non
         raise DataError(f"unit {unit.iloc[i]!r} has period {time.iloc[i]} twice (also {_row(j)})", file=file,
                         record=_row(i), expected="one row per unit and period")
     y_raw = table[design.outcome].astype(str).str.strip()
-    y = _numeric(table[design.outcome], decimal)
-    for i in np.flatnonzero(((y_raw != "") & (y.isna() | ~np.isfinite(y.fillna(0)))).to_numpy()):
+    y = numeric(table[design.outcome], decimal)
+    for i in np.flatnonzero((~is_missing(y_raw) & (y.isna() | ~np.isfinite(y.fillna(0)))).to_numpy()):
         raise DataError(f"outcome {y_raw.iloc[i]!r} is not a number", file=file, record=_row(i),
-                        expected=f"column {design.outcome!r}: a finite number (decimal {decimal!r}) or empty")
+                        expected=f"column {design.outcome!r}: a finite number (decimal {decimal!r}) or empty "
+                                 "(also NA, NaN, NULL or . for a missing value)")
     if design.weight:
         w_raw = table[design.weight].astype(str).str.strip()
-        w = _numeric(table[design.weight], decimal)
+        w = numeric(table[design.weight], decimal)
         for i in np.flatnonzero((~(w > 0) | ~np.isfinite(w.fillna(0))).to_numpy()):
             raise DataError(f"weight {w_raw.iloc[i]!r} is not a positive number", file=file, record=_row(i),
                             expected=f"column {design.weight!r}: a finite number > 0")
@@ -163,18 +169,26 @@ def from_table(table: pd.DataFrame, design: Design, decimal: str = ".", file=Non
 
     if isinstance(design.treated, str):
         flag_raw = table[design.treated].astype(str).str.strip()
-        flag = pd.to_numeric(flag_raw, errors="coerce")
-        for i in np.flatnonzero((~flag.isin([0, 1])).to_numpy()):
+        flag = _flags(flag_raw)
+        for i in np.flatnonzero(flag.isna().to_numpy()):
             raise DataError(f"treated flag {flag_raw.iloc[i]!r} is not 0 or 1", file=file, record=_row(i),
-                            expected=f"column {design.treated!r}: 0 or 1")
+                            expected=f"column {design.treated!r}: 0 or 1 (or FALSE/TRUE)")
         treated = set(unit[flag == 1])
-        # all treated units start together: 1 exactly from `start` on, 0 before, for each treated unit
-        want = unit.isin(treated) & (time >= design.start)
-        for i in np.flatnonzero((want != (flag == 1)).to_numpy()):
-            raise DataError(f"unit {unit.iloc[i]!r} is flagged {int(flag.iloc[i])} in period {time.iloc[i]}, "
-                            f"which contradicts a common start in {design.start}", file=file, record=_row(i),
-                            expected=f"{design.treated!r} = 1 for the treated units from {design.start} on, "
-                                     "0 otherwise (all treated units start together)")
+        # Two readings, both with a common start: the flag is the treatment status (1 exactly from `start` on,
+        # as in the Prop 99 panel) or the group (1 in every period of a treated unit, `start` from the design).
+        status = unit.isin(treated) & (time >= design.start)
+        group = unit.isin(treated)
+        if (group == (flag == 1)).all() and not (status == (flag == 1)).all():
+            notes.append(f"column {design.treated!r} is 1 in every period of the treated units: read as group "
+                         f"membership, treated from {design.start} on (the design's start)")
+        else:
+            for i in np.flatnonzero((status != (flag == 1)).to_numpy()):
+                raise DataError(f"unit {unit.iloc[i]!r} is flagged {int(flag.iloc[i])} in period {time.iloc[i]}, "
+                                f"which contradicts a common start in {design.start}", file=file,
+                                record=_row(i),
+                                expected=f"{design.treated!r} = 1 for the treated units from {design.start} on, "
+                                         "0 otherwise (all treated units start together), or 1 in every period "
+                                         "of a treated unit")
     else:
         treated = {str(u).strip() for u in design.treated}
         missing = sorted(treated - set(unit))
