@@ -187,6 +187,16 @@ def test_event_study_is_the_gap_against_the_reference_period():
     assert other.loc["2", "estimate"] == pytest.approx(0.5, abs=1e-9)
 
 
+
+def test_event_study_on_biennial_periods_reads_against_the_last_period_before_start():
+    """Periods 2, 4, 6, 8 (a biennial cycle), start 6: the reference is 4, not the absent 5; same gaps."""
+    table, d = tiny({"estimators": ["event_study"], "inference": ["cluster"], "start": 6})
+    table["period"] = (table["period"].astype(int) * 2).astype(str)
+    table["d"] = np.where(table["unit"].isin(["A", "B"]) & (table["period"].astype(int) >= 6), "1", "0")
+    out = evaluate(from_table(table, d), d)[0].set_index("term")
+    assert out.loc["4", "inference"] == "reference"
+    assert out.loc[["2", "6", "8"], "estimate"].tolist() == pytest.approx([-0.5, 3.0, 3.0], abs=1e-9)
+
 def test_permutation_p_by_exact_enumeration():
     # C(4, 2) = 6 label sets; DiDs 3.25, −3.25, ±0.25 (twice each): |DiD| ≥ 3.25 in 2 of 6 → p = 1/3
     out = run_tiny(estimators=["did"], inference=["permutation"], permutation_statistic="estimate")
@@ -239,11 +249,11 @@ def test_wild_bootstrap_p_is_seeded_and_finds_a_large_effect():
 
 
 def test_placebo_start_is_fitted_on_pre_period_data_only():
-    out = run_tiny(estimators=["did"], inference=["cluster"], start=3, placebo_start=2)
+    out = run_tiny(estimators=["did"], inference=["cluster"], treated=["A", "B"], start=4, placebo_start=3)
     placebo = out[out["term"] == "placebo_att"].iloc[0]
-    # periods 1–2 only: treated 1 → 2.5 (+1.5), controls 2 → 3 (+1): 0.5
-    assert placebo["estimate"] == pytest.approx(0.5, abs=1e-9)
-    assert (placebo["periods_pre"], placebo["periods_post"]) == (1, 1)
+    # periods 1–3 only, fake start 3: treated 1.75 → 6.5 (+4.75), controls 2.5 → 4 (+1.5): 3.25
+    assert placebo["estimate"] == pytest.approx(3.25, abs=1e-9)
+    assert (placebo["periods_pre"], placebo["periods_post"]) == (2, 1)
 
 
 # -- the contract's refusals ------------------------------------------------------------------------------------
@@ -273,6 +283,8 @@ DESIGN = "unit: unit\ntime: period\noutcome: y\ntreated: d\nstart: 3\nestimators
     (GOOD.replace("A,4,7,1", "A,4,7,0"), DESIGN, "contradicts a common start in 3"),
     (GOOD.replace("A,3,6,1", "A,3,6,2"), DESIGN, "treated flag '2' is not 0 or 1"),
     (GOOD.replace("A,3,", "A,drei,"), DESIGN, "period 'drei' is not a whole number"),
+    (GOOD, DESIGN + "reference: 9\n", "reference 9 is not a period of the panel"),
+    (GOOD, DESIGN + "placebo_start: 2\n", "placebo_start 2 leaves 1 period(s) before it"),
 ])
 def test_bad_input_is_refused_naming_file_row_and_expectation(tmp_path, capsys, panel, design, message):
     p, d, out = write(tmp_path / "panel.csv", panel), write(tmp_path / "design.yaml", design), tmp_path / "r.csv"

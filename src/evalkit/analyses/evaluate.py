@@ -34,8 +34,9 @@ def _strata(panel: Panel) -> dict[str, str]:
     return dict(zip(panel.data["unit"], panel.data["stratum"]))
 
 
-def _regression_rows(panel: Panel, estimator: str, design: Design, notes: list[str]) -> list[dict]:
-    model = regression.Model(panel, estimator, design.reference)
+def _regression_rows(panel: Panel, estimator: str, design: Design, notes: list[str],
+                     reference: int | None) -> list[dict]:
+    model = regression.Model(panel, estimator, reference)
     base = regression.cluster_rows(model, design.alpha)
     d = panel.data
     treated_clusters = d.loc[d["treated_unit"], "cluster"].nunique()
@@ -65,8 +66,10 @@ def _regression_rows(panel: Panel, estimator: str, design: Design, notes: list[s
     return rows
 
 
-def _synthetic_rows(panel: Panel, estimator: str, design: Design) -> tuple[list[dict], list[dict]]:
+def _synthetic_rows(panel: Panel, estimator: str, design: Design, notes: list[str]
+                    ) -> tuple[list[dict], list[dict]]:
     Y, order, periods, n0, t0 = matrix(panel)
+    n1 = Y.shape[0] - n0
     fit = synthdid.ESTIMATORS[estimator](Y, n0, t0)
     rows = []
     z = stats.norm.ppf(1 - design.alpha / 2)
@@ -75,6 +78,12 @@ def _synthetic_rows(panel: Panel, estimator: str, design: Design) -> tuple[list[
             se = synthdid.placebo_se(Y, n0, t0, fit, design.draws, design.seed) if how == "placebo" \
                 else synthdid.jackknife_se(Y, n0, t0, fit)
             ok = np.isfinite(se) and se > 0
+            if how == "placebo" and n0 <= n1:
+                notes.append(f"{estimator}: placebo variance left out: it needs more control units than treated "
+                             f"({n0} control, {n1} treated; use jackknife or permutation)")
+            elif how == "jackknife" and not np.isfinite(se):
+                notes.append(f"{estimator}: jackknife variance left out: it needs at least two treated and two "
+                             f"control units ({n1} treated, {n0} control; use placebo or permutation)")
             rows.append(dict(term="att", estimate=fit.estimate, se=se if ok else np.nan,
                              lower=fit.estimate - z * se if ok else np.nan,
                              upper=fit.estimate + z * se if ok else np.nan,
@@ -114,17 +123,18 @@ def evaluate(panel: Panel, design: Design, notes: list[str] | None = None) -> tu
                       periods_post=int(d.loc[d["post"], "time"].nunique()))
         for estimator in design.estimators:
             if estimator in REGRESSION:
-                new = _regression_rows(p, estimator, design, notes)
+                # the placebo's event study is read against the last period before the placebo start
+                new = _regression_rows(p, estimator, design, notes, None if prefix else design.reference)
             else:
-                new, w = _synthetic_rows(p, estimator, design)
+                new, w = _synthetic_rows(p, estimator, design, notes)
                 if not prefix:
                     weights += w
             rows += [dict(estimator=estimator, **{**r, "term": prefix + r["term"]}, **common) for r in new]
     result = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     for c in ("estimate", "se", "lower", "upper", "p"):
-        result[c] = result[c].astype(float).round(DIGITS)
+        result[c] = result[c].astype(float).round(DIGITS) + 0.0  # + 0.0: no "-0.0" in the file
     w = pd.DataFrame(weights, columns=WEIGHT_COLUMNS)
-    w["weight"] = w["weight"].astype(float).round(DIGITS)
+    w["weight"] = w["weight"].astype(float).round(DIGITS) + 0.0
     w = w.sort_values(["estimator", "kind", "id"], kind="stable").reset_index(drop=True)
     return result, w
 

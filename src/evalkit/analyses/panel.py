@@ -45,7 +45,7 @@ class Design(BaseModel):
     treated: StrictStr | list[StrictStr | StrictInt]
     start: StrictInt
     estimators: list[Estimator] = Field(default_factory=lambda: ["did"], min_length=1)
-    reference: StrictInt | None = None  # event study: the period all others are read against (default start − 1)
+    reference: StrictInt | None = None  # event study: the period all others are read against (default: the last before start)
     inference: list[Inference] = Field(default_factory=lambda: ["cluster", "placebo"], min_length=1)
     cluster: StrictStr | None = None  # the column whose values are the clusters (default: unit)
     strata: StrictStr | None = None  # permutation draws stay within these (a column constant within a unit)
@@ -166,6 +166,18 @@ def from_table(table: pd.DataFrame, design: Design, decimal: str = ".", file=Non
     if len(pre) < 2:
         raise DataError(f"only {len(pre)} period before start {design.start}", file=file,
                         expected="at least two pre-periods")
+    if design.reference is not None and design.reference not in periods:
+        raise DataError(f"reference {design.reference} is not a period of the panel", file=file,
+                        expected=f"one of the periods {periods[0]}–{periods[-1]} (default: the last before start, "
+                                 f"{pre[-1]})")
+    if design.placebo_start is not None:
+        before = [p for p in periods if p < design.placebo_start]
+        if design.placebo_start not in periods or len(before) < 2:
+            raise DataError(f"placebo_start {design.placebo_start} leaves {len(before)} period(s) before it"
+                            if design.placebo_start in periods else
+                            f"placebo_start {design.placebo_start} is not a period of the panel", file=file,
+                            expected=f"a period before start with at least two periods before it "
+                                     f"({', '.join(map(str, pre[2:])) or 'none in this panel'})")
 
     if isinstance(design.treated, str):
         flag_raw = table[design.treated].astype(str).str.strip()

@@ -56,7 +56,8 @@ class Model:
             raise ValueError(estimator)
         if estimator == "event_study":
             periods = sorted(d["time"].unique())
-            ref = panel.start - 1 if reference is None else reference
+            # the last period before the start (start − 1 for yearly data; 2018 for a biennial 2020 start)
+            ref = max(p for p in periods if p < panel.start) if reference is None else reference
             self.reference = ref
             self.event_periods = [p for p in periods if p != ref]
             self._dummies = np.column_stack([(d["time"] == p).to_numpy(float) for p in self.event_periods])
@@ -174,12 +175,13 @@ def permutation_p(model: Model, sets: list[set], enumerated: bool, statistic: st
     """Two-sided p per reported term: the share of label sets (the observed one counted once) whose statistic
     is at least as far from zero as the observed."""
     _, b, se, _ = fit(model)
-    obs = np.abs(b / se) if statistic == "t" else np.abs(b)
-    hits = np.zeros(len(obs)) if enumerated else np.ones(len(obs))
-    for s in sets:
-        _, bb, ss, _ = fit(model, model.treated_flag(s))
-        stat = np.abs(bb / ss) if statistic == "t" else np.abs(bb)
-        hits += np.nan_to_num(stat, nan=-np.inf) >= obs - 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero SE (an exact fit) makes |t| infinite
+        obs = np.abs(b / se) if statistic == "t" else np.abs(b)
+        hits = np.zeros(len(obs)) if enumerated else np.ones(len(obs))
+        for s in sets:
+            _, bb, ss, _ = fit(model, model.treated_flag(s))
+            stat = np.abs(bb / ss) if statistic == "t" else np.abs(bb)
+            hits += np.nan_to_num(stat, nan=-np.inf) >= obs - 1e-12
     return hits / (len(sets) + (0 if enumerated else 1))
 
 
@@ -219,7 +221,8 @@ def wild_p(model: Model, draws: int, seed: int) -> np.ndarray:
         resid = yt - fitted  # the restricted model's residuals (the same with X0 partialled out or not)
         ystar = model.partial((model.y - resid)[:, None] + resid[:, None] * weights[model.clusters])
         bs, ss = _cluster_fit(Xt, ystar, model.w, model.clusters, k_full)
-        tstar = np.abs(bs[jj] / ss[jj])
-        t_obs = abs(beta[jj] / se[jj])
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero SE (an exact fit): |t| infinite
+            tstar = np.abs(bs[jj] / ss[jj])
+            t_obs = np.abs(beta[jj] / se[jj])
         out.append(float(np.mean(tstar >= t_obs - 1e-12)))
     return np.array(out)
