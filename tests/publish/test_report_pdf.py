@@ -4,10 +4,12 @@ data-derived text cannot become Typst markup."""
 import io
 import json
 import re
+import shutil
 
 import pytest
 
-from evalkit.publish.report_pdf import pdf_info, s
+from evalkit.publish.report_doc import s
+from evalkit.publish.report_pdf import pdf_info
 
 SECTIONS = ["Inhalt", "Zusammenfassung", "Kennzahlen der Stadt", "Bedarfslage und Schwerpunkträume",
             "Entwicklung seit dem Planstart", "Maßnahmen", "Datenqualität", "Quellen und Lizenzen", "Provenienz"]
@@ -43,37 +45,84 @@ def test_report_per_cycle_opens_with_its_sections(built_project):
         assert f"](bericht-{c}.pdf)" in (cdir / "index.qmd").read_text(encoding="utf-8")
         assert (built_project / "_site/reports" / c / f"bericht-{c}.pdf").read_bytes() == pdf
         assert json.loads((cdir / "manifest.json").read_text())["report_pdf"] == {
-            "file": f"bericht-{c}.pdf", "typeset_by": "pandoc+typst"}
+            "file": f"bericht-{c}.pdf", "typeset_by": "quarto" if shutil.which("quarto") else "pandoc+typst"}
 
 
-def _source(built_project, cycle="2024"):
-    from evalkit.cycles.context import load_context
-    from evalkit.publish import report_pdf
+def _notebook(path, *blocks, front="---\nlang: de-DE\n---"):
+    """A stand-in executed report notebook: a front-matter raw cell and code cells whose saved Markdown outputs
+    are `blocks` (what report_doc.show displays)."""
+    import nbformat
 
-    cdir = built_project / "reports" / cycle
-    ctx = load_context(built_project, int(cycle), cdir / "tabellen")
-    files: dict[str, str] = {}
-    text = report_pdf.source(ctx, files, json.loads((cdir / "manifest.json").read_text()))
-    return text, files
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_raw_cell(front)]
+    for b in blocks:
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": b, "text/plain": "<md>"})]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
 
 
-def test_report_source_is_quarto_markdown_for_either_route(built_project):
-    """One source for both routes: Quarto Markdown with a Typst format in its front matter, Markdown tables and
-    figures, raw Typst only in fenced `{=typst}` blocks, and no HTML."""
-    import yaml
+def _plain(text: str) -> str:
+    """PDF or Markdown text for comparing sentences: no line breaks, no hyphenation at a line end, no Markdown
+    escapes or emphasis, one space."""
+    text = re.sub(r"-\n(?=[a-zäöüß])", "", text)
+    text = re.sub(r"\\(.)", r"\1", text).replace("*", "")
+    return re.sub(r"\s+", " ", text).strip()
 
-    text, files = _source(built_project)
-    assert text.startswith("---\n")
-    front = yaml.safe_load(text.split("---\n")[1])
-    assert "typst" in front["format"] and front["papersize"] == "a4" and front["lang"] == "de-DE"
-    body = text.split("---\n", 2)[2]
-    assert "<table" not in body and "<div" not in body
-    assert "\n# Zusammenfassung\n" in body and "\n# Provenienz\n" in body
-    assert re.search(r"^\| Rang \| Ortsteil \| Index \|", body, re.M), "the top list as a Markdown table"
-    assert "#figure(image(\"klassen.svg\", width: 70%, alt: \"Karte der 63 Leipziger Ortsteile" in body
-    assert set(files) >= {"klassen.svg", "trend-kinder_sgb2_quote.svg"}
-    outside = re.sub(r"```\{=typst\}\n.*?\n```", "", body, flags=re.S)
-    assert not re.search(r"^#(?![#\s])", outside, re.M), "Typst markup outside the raw Typst blocks"
+
+def _befund(markdown: str) -> list[str]:
+    """The sentences of "Befund auf einen Blick": its bullet points."""
+    part = markdown.split("## Befund auf einen Blick", 1)[1]
+    return [line[2:] for line in part.splitlines() if line.startswith("- ")]
+
+
+def test_the_pdf_and_the_site_say_the_same_summary(built_project):
+    """One narrative: the Befund sentences of the cycle page (site) are the report notebook's, character for
+    character, and the PDF prints them (as far as text extraction can tell: line breaks and hyphens aside)."""
+    import nbformat
+    from pypdf import PdfReader
+
+    from evalkit.publish.report_pdf import notebook_markdown
+
+    for c in ("2022", "2024"):
+        cdir = built_project / "reports" / c
+        site = _befund((cdir / "index.qmd").read_text(encoding="utf-8"))
+        report = _befund(notebook_markdown(nbformat.read(cdir / "bericht.ipynb", as_version=4)))
+        assert len(site) >= 4 and report == site, c
+        pdf = _plain("\n".join(p.extract_text() for p in PdfReader(cdir / f"bericht-{c}.pdf").pages))
+        for sentence in site:
+            assert _plain(sentence) in pdf, (c, sentence[:80])
+
+
+def test_the_report_notebook_runs_with_the_cycle_and_the_site_leaves_it_out(built_project):
+    """bericht.ipynb is executed by papermill with the cycle (in the manifest, with its figures), published for
+    reviewers, and is no page of the site: Quarto's render list leaves it out, as smalldocs does."""
+    import nbformat
+
+    for c in ("2018", "2024"):
+        cdir = built_project / "reports" / c
+        nb = nbformat.read(cdir / "bericht.ipynb", as_version=4)
+        assert nb.metadata["evalkit"]["template"] == "notebooks/bericht.py"
+        listed = {o["path"] for o in json.loads((cdir / "manifest.json").read_text())["outputs"]}
+        assert "bericht.ipynb" in listed and any(p.startswith("abbildungen/bericht/abb-") for p in listed)
+        assert (built_project / "_site/reports" / c / "bericht.ipynb").is_file()
+        assert not (built_project / "_site/reports" / c / "bericht.html").exists()
+        text = json.dumps(nb.cells[0].source)
+        assert f"Zyklus {c}" in text and "pdf-standard: ua-1" in nb.cells[0].source
+
+
+def test_no_method_parameter_is_typed_into_the_report():
+    """The numbers the report's text names come from the parameters or the tables, not from its source: no
+    year, count of draws or of Ortsteile is a literal in report_doc."""
+    from pathlib import Path
+
+    from evalkit.publish import report_doc
+
+    src = Path(report_doc.__file__).read_text(encoding="utf-8")
+    strings = re.findall(r'"(?:[^"\\]|\\.)*"', src)
+    typed = [x for x in strings if re.search(r"\b(19|20)\d\d\b|\b(63|500|999)\b|\bfünf\b", x)]
+    assert typed == []
 
 
 def test_data_derived_text_cannot_become_typst_markup(tmp_path):
@@ -83,12 +132,13 @@ def test_data_derived_text_cannot_become_typst_markup(tmp_path):
     from pypdf import PdfReader
 
     from evalkit.publish.fmt import md
+    from evalkit.publish.report_doc import typst_block
     from evalkit.publish.report_pdf import typeset
 
     name = '#set page(width: 3cm) *fett* $x$ <b>'
-    text = (f"---\nlang: de-DE\n---\n\n```{{=typst}}\n#set document(title: \"Test\")\n```\n\n# Abschnitt\n\n"
-            f"Ortsteil {md(name)} ende\n")
-    done = typeset(text, {}, datetime(2024, 1, 1, tzinfo=timezone.utc), tmp_path / "x.pdf", route="pandoc")
+    nb = _notebook(tmp_path / "bericht.ipynb", typst_block('#set document(title: "Test")'),
+                   f"# Abschnitt\n\nOrtsteil {md(name)} ende\n")
+    done = typeset(nb, None, datetime(2024, 1, 1, tzinfo=timezone.utc), tmp_path / "x.pdf", route="pandoc")
     page = PdfReader(io.BytesIO(done.pdf)).pages[0]
     assert "#set page(width: 3cm) *fett* $x$ <b>" in re.sub(r"\s+", " ", page.extract_text())
     assert float(page.mediabox.width) > 500  # the page kept its width
@@ -98,18 +148,38 @@ def test_the_pdf_is_tagged_pdf_ua_and_refuses_a_figure_without_alt_text(tmp_path
     from datetime import datetime, timezone
 
     from evalkit.errors import SiteError
-    from evalkit.publish.report_pdf import figure, typeset, typst_block
+    from evalkit.publish.report_doc import figure_typst, typst_block
+    from evalkit.publish.report_pdf import typeset
 
-    svg_file = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10"/></svg>'
-    head = "---\nlang: de-DE\n---\n\n" + typst_block('#set document(title: "Bericht")', '#set text(lang: "de")')
+    folder = tmp_path / "abbildungen" / "bericht"
+    folder.mkdir(parents=True)
+    (folder / "a.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">'
+                                  '<rect width="20" height="10"/></svg>')
+    head = typst_block('#set document(title: "Bericht")', '#set text(lang: "de")')
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    ok = typeset(head + figure("a.svg", "Beschriftung", "Ein schwarzes Rechteck", "50%"), {"a.svg": svg_file}, when,
-                 tmp_path / "x.pdf", route="pandoc")
+    fig = figure_typst("abbildungen/bericht/a.svg", "Beschriftung", "Ein schwarzes Rechteck", "50%")
+    ok = typeset(_notebook(tmp_path / "bericht.ipynb", head, fig), None, when, tmp_path / "x.pdf", route="pandoc")
     assert b"/StructTreeRoot" in ok.pdf and b"pdfuaid" in ok.pdf and b"Ein schwarzes Rechteck" in ok.pdf
     with pytest.raises(SiteError, match="alt text"):
-        typeset(head + "![Beschriftung](a.svg)\n", {"a.svg": svg_file}, when, tmp_path / "x.pdf", route="pandoc")
+        typeset(_notebook(tmp_path / "bericht.ipynb", head, "![Beschriftung](abbildungen/bericht/a.svg)\n"), None,
+                when, tmp_path / "x.pdf", route="pandoc")
     with pytest.raises(SiteError, match="title"):
-        typeset("# Ohne Titel\n", {}, when, tmp_path / "x.pdf", route="pandoc")
+        typeset(_notebook(tmp_path / "bericht.ipynb", "# Ohne Titel\n"), None, when, tmp_path / "x.pdf",
+                route="pandoc")
+
+
+def test_the_cover_date_is_the_manifests(tmp_path):
+    """The notebook holds no timestamp: the cover's "Stand" is the typesetting date, the manifest's."""
+    from datetime import datetime, timezone
+
+    from pypdf import PdfReader
+
+    from evalkit.publish.report_doc import TODAY, typst_block
+    from evalkit.publish.report_pdf import typeset
+
+    nb = _notebook(tmp_path / "bericht.ipynb", typst_block('#set document(title: "T")', f'#text("Stand: " + {TODAY})'))
+    done = typeset(nb, None, datetime(2024, 11, 3, 9, 0, tzinfo=timezone.utc), tmp_path / "x.pdf", route="pandoc")
+    assert "Stand: 03.11.2024" in PdfReader(io.BytesIO(done.pdf)).pages[0].extract_text()
 
 
 def test_pdf_route_needs_no_tool_on_path(built_project, tmp_path, monkeypatch):
@@ -121,43 +191,53 @@ def test_pdf_route_needs_no_tool_on_path(built_project, tmp_path, monkeypatch):
 
     from evalkit.publish.report_pdf import typeset
 
-    text, files = _source(built_project)
+    nb = built_project / "reports" / "2024" / "bericht.ipynb"
+    manifest = json.loads((nb.parent / "manifest.json").read_text())
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    done = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    done = typeset(nb, manifest, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
     assert done.route == "pandoc+typst" and len(PdfReader(io.BytesIO(done.pdf)).pages) >= 8
-    again = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
-    assert again.pdf == done.pdf  # same source and date, same bytes
+    again = typeset(nb, manifest, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    assert again.pdf == done.pdf  # same notebook and date, same bytes
 
 
-def test_quarto_on_path_typesets_the_same_source(built_project, tmp_path, monkeypatch):
-    """With Quarto on PATH the report goes through Quarto's own PDF route. A stand-in `quarto` records its command
-    line and the files beside the source, and answers with a PDF; the real Quarto is not installed here."""
+def test_quarto_on_path_typesets_the_executed_notebook(built_project, tmp_path, monkeypatch):
+    """With Quarto on PATH the report goes through Quarto's own PDF route: the executed notebook (saved outputs,
+    with the provenance section appended) and its figures. A stand-in `quarto` records its command line and the
+    files it was given, and answers with a PDF; the real Quarto is not installed here."""
     import os
     import sys
+    from datetime import datetime, timezone
 
-    from evalkit.publish.report_pdf import typeset
+    import nbformat
 
-    text, files = _source(built_project)
+    from evalkit.publish.report_pdf import notebook_markdown, typeset
+
+    nb_path = built_project / "reports" / "2024" / "bericht.ipynb"
+    manifest = json.loads((nb_path.parent / "manifest.json").read_text())
     record = tmp_path / "call.json"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "quarto").write_text(f"""#!{sys.executable}
 import json, os, pathlib, sys
 here = pathlib.Path.cwd()
-json.dump({{"argv": sys.argv[1:], "files": sorted(p.name for p in here.iterdir()),
-           "source": (here / "bericht.qmd").read_text(), "epoch": os.environ.get("SOURCE_DATE_EPOCH")}},
+json.dump({{"argv": sys.argv[1:], "files": sorted(str(p.relative_to(here)) for p in here.rglob("*")),
+           "notebook": (here / "bericht.ipynb").read_text(), "epoch": os.environ.get("SOURCE_DATE_EPOCH")}},
           open({str(record)!r}, "w"))
 (here / "bericht.pdf").write_bytes(b"%PDF-1.7 stand-in")
 """)
     (bin_dir / "quarto").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    from datetime import datetime, timezone
-
-    done = typeset(text, files, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
+    done = typeset(nb_path, manifest, datetime(2024, 11, 1, tzinfo=timezone.utc), tmp_path / "bericht.pdf")
     call = json.loads(record.read_text())
     assert done.route == "quarto" and done.pdf == b"%PDF-1.7 stand-in"
-    assert call["argv"] == ["render", "bericht.qmd", "--to", "typst", "--output", "bericht.pdf"]
-    assert call["source"] == text and set(files) <= set(call["files"])
+    assert call["argv"] == ["render", "bericht.ipynb", "--to", "typst", "--output", "bericht.pdf"]
+    given = nbformat.reads(call["notebook"], as_version=4)
+    ours = nbformat.read(nb_path, as_version=4)
+    assert given.cells[:-1] == ours.cells  # the saved outputs as executed …
+    assert given.cells[-1].source.startswith("# Provenienz")  # … and the manifest's provenance after them
+    assert notebook_markdown(ours) in notebook_markdown(given)
+    figures = {p.name for p in (nb_path.parent / "abbildungen" / "bericht").iterdir()}
+    assert figures and {f"abbildungen/bericht/{f}" for f in figures} <= set(call["files"])
     assert call["epoch"] == str(int(datetime(2024, 11, 1, tzinfo=timezone.utc).timestamp()))

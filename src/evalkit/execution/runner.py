@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,6 +44,9 @@ STATE = ".state.json"
 CYCLE_NOTEBOOKS = ["uebersicht", "ortsteile", "datenqualitaet", "schwerpunktraeume", "trends", "massnahmen",
                    "ortsteilprofile"]
 PROFILE_NOTEBOOK = "profil"
+# the committee report: reads the tables of the cycle's other notebooks, so it runs after them (and whenever one
+# of them ran); the PDF is typeset from its saved outputs
+REPORT_NOTEBOOK = "bericht"
 GROUP_NOTEBOOKS = {"trends", "ortsteilprofile"}  # use the evaluation group (fixed by another cycle's parameters)
 HISTORY_NOTEBOOKS = {"ortsteilprofile"}  # show the need index of every cycle so far (their parameters too)
 # pages a notebook writes beside its tables, by the notebook that owns them (reports/<cycle>/ortsteil/*.qmd): its
@@ -60,6 +63,7 @@ class Task:
     parameters: dict
     title_vars: dict
     fingerprint: str = ""
+    tables: str | None = None  # the report: the staged cycle's tables, which it reads (set when it is staged)
 
     @property
     def label(self) -> str:
@@ -94,6 +98,8 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
         for name in CYCLE_NOTEBOOKS:
             if name in tpl:
                 tasks.append(Task(c, name, f"{name}.ipynb", dict(base), tv))
+        if REPORT_NOTEBOOK in tpl:
+            tasks.append(Task(c, REPORT_NOTEBOOK, f"{REPORT_NOTEBOOK}.ipynb", dict(base), tv))
         for level in p.profiles:
             col, ncol = ("sbz_code", "stadtbezirk") if level == "stadtbezirk" else ("pr_code", "planungsraum")
             for code, name in areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False):
@@ -128,7 +134,7 @@ def execute(task: Task, template: Path, staging: Path, provenance: dict) -> dict
     session = kernels.session()
     nb = jupytext.read(template)
     out_nb = staging / Path(task.output).name
-    params = dict(task.parameters, output_dir=str(staging / "tabellen"))
+    params = dict(task.parameters, output_dir=task.tables or str(staging / "tabellen"))
     where = f"cycle {task.cycle}, notebook {task.template} → {task.output}"
     started = _now()
     t0 = time.perf_counter()
@@ -249,6 +255,10 @@ def _download_worker(job: DownloadJob, table, restricted: set):
         return job.label, None, f"cycle {job.cycle}, downloads: {type(e).__name__}: {e}"
 
 
+def _label(job) -> str:
+    return job.label if isinstance(job, DownloadJob) else job[0].label
+
+
 def _weight(job) -> int:
     """Submission order for a balanced pool: long jobs first, the many short profile notebooks last."""
     if isinstance(job, DownloadJob):
@@ -319,6 +329,12 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
             report.reused.append(t.label)
         else:
             todo.append(t)
+    # the report reads what the cycle's other notebooks wrote: any of them executing executes it as well
+    ran = {t.cycle for t in todo if t.template != REPORT_NOTEBOOK}
+    for t in tasks:
+        if t.template == REPORT_NOTEBOOK and t.cycle in ran and t.label in report.reused:
+            report.reused.remove(t.label)
+            todo.append(t)
     n = len(selected)
     log(f"evalkit run: {len(tasks)} notebooks in {n} cycle{'s' if n != 1 else ''}; {len(todo)} to execute, "
         f"{len(report.reused)} unchanged (reused, no kernel started)")
@@ -341,6 +357,8 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
         for t in todo:
             st = staging_root / str(t.cycle) / "tasks" / t.output.replace("/", "__")
             st.mkdir(parents=True)
+            if t.template == REPORT_NOTEBOOK:
+                t.tables = str(staging_root / str(t.cycle) / CYCLE_COPY / "tabellen")
             prov = dict(provenance, params_file=str(files[t.cycle].relative_to(project.root)))
             work.append((t, tpl[t.template], st, prov))
         if order is not None:
@@ -415,31 +433,55 @@ def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table
         with ProcessPoolExecutor(max_workers=min(jobs, len(jobs_list)), mp_context=multiprocessing.get_context("spawn"),
                                  initializer=kernels.init_worker,
                                  initargs=(str(log_file), kernel_mode, preload, timeout)) as pool:
-            futures = {(pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob)
-                        else pool.submit(_worker, j)): j for j in jobs_list}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    label, timing, error = fut.result()
-                except Exception as e:  # a worker killed (memory), a pickling error …: name the job
-                    label = job.label if isinstance(job, DownloadJob) else job[0].label
-                    timing, error = None, f"{label}: the worker process failed ({type(e).__name__}: {e})"
-                if error:
-                    report.failed.append(label)
-                    bar.write(f"FAILED {error}")
-                if isinstance(job, DownloadJob):
-                    continue
-                bar.update(1)
-                if error:
-                    continue
-                t, _, st, _ = job
-                _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
-                states[t.cycle][t.output] = {"fingerprint": t.fingerprint, "reads": timing.get("reads"),
-                                             "inputs": None if timing.get("reads") is not None else all_inputs}
-                runs.setdefault(t.cycle, {})[t.output] = {"started": timing["started"],
-                                                          "finished": timing["finished"]}
-                report.executed.append(label)
-                report.timings.append(timing)
+            # a cycle's report waits for the cycle's other notebooks; it is submitted when the last one is done
+            held = {j[0].cycle: j for j in jobs_list if not isinstance(j, DownloadJob)
+                    and j[0].template == REPORT_NOTEBOOK}
+            waiting = {c: sum(1 for j in jobs_list if not isinstance(j, DownloadJob) and j[0].cycle == c
+                              and j[0].template != REPORT_NOTEBOOK) for c in held}
+            broken: set = set()
+
+            def submit(j):
+                return pool.submit(_download_worker, j, table, restricted) if isinstance(j, DownloadJob) \
+                    else pool.submit(_worker, j)
+
+            futures = {submit(j): j for j in jobs_list if isinstance(j, DownloadJob)
+                       or j[0].template != REPORT_NOTEBOOK or waiting[j[0].cycle] == 0}
+            for c in [c for c, n in waiting.items() if n == 0]:
+                held.pop(c)
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: _label(futures[f])):
+                    job = futures.pop(fut)
+                    try:
+                        label, timing, error = fut.result()
+                    except Exception as e:  # a worker killed (memory), a pickling error …: name the job
+                        label = _label(job)
+                        timing, error = None, f"{label}: the worker process failed ({type(e).__name__}: {e})"
+                    if error:
+                        report.failed.append(label)
+                        bar.write(f"FAILED {error}")
+                    if isinstance(job, DownloadJob):
+                        continue
+                    bar.update(1)
+                    t, _, st, _ = job
+                    if not error:
+                        _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
+                        states[t.cycle][t.output] = {"fingerprint": t.fingerprint, "reads": timing.get("reads"),
+                                                     "inputs": None if timing.get("reads") is not None
+                                                     else all_inputs}
+                        runs.setdefault(t.cycle, {})[t.output] = {"started": timing["started"],
+                                                                  "finished": timing["finished"]}
+                        report.executed.append(label)
+                        report.timings.append(timing)
+                    if t.cycle in held and t.template != REPORT_NOTEBOOK:  # after the promotion: it reads those
+                        waiting[t.cycle] -= 1
+                        broken |= {t.cycle} if error else set()
+                        if waiting[t.cycle] == 0:
+                            report_job = held.pop(t.cycle)
+                            if t.cycle in broken:  # the cycle keeps its previous outputs: no report of it
+                                bar.update(1)
+                            else:
+                                futures[submit(report_job)] = report_job
     finally:
         bar.close()
 

@@ -107,20 +107,19 @@ def verify_cycle(project: Project, cycle: int | str, jobs: int | None = None) ->
 
 
 def compare_report_pdf(cdir: Path, fresh: Path, cycle: int, manifest: dict, tmp: Path) -> list[str]:
-    """The committee's PDF typeset again from the fresh run's tables with the recorded manifest (its date, commit
-    and hashes) by the recorded route: byte for byte the published one, or the PDF says something the data do
-    not."""
-    from evalkit.cycles.context import load_context
+    """The committee's PDF typeset again from the fresh run's report notebook with the recorded manifest (its
+    date, commit and hashes) by the recorded route: byte for byte the published one, or the PDF says something
+    the data do not."""
     from evalkit.errors import EvalkitError
-    from evalkit.publish.report_pdf import build_pdf
+    from evalkit.publish.report_pdf import REPORT_NOTEBOOK, build_pdf
 
     name = f"bericht-{cycle}.pdf"
     if not (cdir / name).is_file():
         return []  # a listed PDF that is missing is already reported by compare_outputs
     route = manifest.get("report_pdf", {}).get("typeset_by", "pandoc+typst")
-    ctx = load_context(fresh, cycle, fresh / "reports" / str(cycle) / "tabellen")
     try:
-        build_pdf(ctx, manifest, tmp / name, cdir / name, route="quarto" if route == "quarto" else "pandoc")
+        build_pdf(fresh / "reports" / str(cycle) / REPORT_NOTEBOOK, manifest, tmp / name, cdir / name,
+                  route="quarto" if route == "quarto" else "pandoc")
     except EvalkitError as e:
         return [f"report {name} could not be typeset again ({route}): {e.message}"]
     if (tmp / name).read_bytes() != (cdir / name).read_bytes():
