@@ -133,3 +133,24 @@ def test_figure_syntax_keeps_caption_and_alt_text_as_text(payload, tmp_path, mon
     assert attrs.count('"') == 2 and "\n" not in attrs  # one fig-alt value, on one line
     for bad in ("<script", "<img", "{{<", "```"):
         assert bad not in head
+
+
+
+def test_a_licence_url_from_the_registry_cannot_end_its_link_or_table_cell():
+    """`licence_url` and the attribution's `url` go into `[text](<url>)` inside a table row: a `>`, `|` or space
+    in them is percent-encoded, so (parsed by Pandoc) the link keeps its whole URL and the table its columns."""
+    import re
+    from types import SimpleNamespace
+
+    import pypandoc
+
+    from evalkit.publish.pages import sources_page_text
+
+    url = "https://example.org/a b|c>d"
+    registry = SimpleNamespace(
+        sources=[SimpleNamespace(title="Quelle", credit="Stadt", licence="dl-de/by-2-0", licence_url=url)],
+        attribution=[SimpleNamespace(covers="Daten", credit="Stadt", licence="dl-de/by-2-0", url=url)])
+    html = pypandoc.convert_text(sources_page_text(registry), "html", format="markdown")
+    assert html.count('href="https://example.org/a%20b%7Cc%3Ed"') == 2
+    row = re.search(r"<tbody>.*?</tbody>", html, re.S).group(0)
+    assert row.count("<td") == 3

@@ -140,3 +140,35 @@ def test_ortsteil_compared_with_the_city(built_project):
     assert set(csv["indicator"]) == set(own["indicator"])
     assert (data / "62-excel.csv").read_bytes().startswith("\ufeff".encode())
     assert (built_project / "_site/reports/2024/ortsteil/daten/62.csv").is_file()  # published beside the page
+
+
+def test_the_comparison_legend_follows_the_catalogue(tmp_path, mirror):
+    """Which interval each indicator is tested with comes from its catalogue entry (`comparison`, or the kind): an
+    indicator switched to `poisson` moves in the legend; the trend window follows compare.TREND_YEARS."""
+    import shutil
+    from pathlib import Path
+
+    import yaml
+
+    from evalkit.analyses import compare
+    from evalkit.indicators.catalogue import load_catalogue
+    from evalkit.publish.ortsteil import comparison_legend
+
+    root = Path(__file__).resolve().parents[2]
+    cat_file = tmp_path / "indicators.yaml"
+    shutil.copy(root / "data" / "indicators.yaml", cat_file)
+    cat = load_catalogue(cat_file)
+    rates = [i.id for i in cat.indicators if i.comparison_interval == "wilson"][:2]
+    ctx = type("C", (), {"catalogue": cat})()
+    text = comparison_legend(ctx, rates)
+    assert f"{cat.get(rates[0]).name}, {cat.get(rates[1]).name}: Wilson-Intervall des Anteils" in text
+    assert "Poisson" not in text and f"letzten {compare.TREND_YEARS} Jahre" in text
+    raw = yaml.safe_load(cat_file.read_text(encoding="utf-8"))
+    for entry in raw["indicators"]:
+        if entry["id"] == rates[1]:
+            entry["comparison"] = "poisson"
+    cat_file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    ctx.catalogue = load_catalogue(cat_file)
+    text = comparison_legend(ctx, rates)
+    assert f"{cat.get(rates[0]).name}: Wilson-Intervall des Anteils" in text
+    assert f"{cat.get(rates[1]).name}: Poisson-Intervall der Zählung" in text

@@ -107,6 +107,14 @@ def synthetic(body: str) -> str:
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]{}#|!~$^@"})
 
 
+def url_in_link(url: str) -> str:
+    """A URL from a file as a Markdown link destination (`[text](<url>)`, also inside a table cell): characters that
+    would end the destination or the cell (`<`, `>`, `|`, spaces, quotes, backslashes) are percent-encoded."""
+    from urllib.parse import quote
+
+    return quote(str(url).strip(), safe=":/?#[]@!$&'()*+,;=%~-._")
+
+
 def md(text) -> str:
     """A data-derived string (an area name …) made inert in Markdown and HTML: markup shows as text."""
     return html.escape(str(text).translate(_MD_SPECIAL), quote=True)

@@ -246,13 +246,29 @@ def comparison_section(ctx: Context, pre: Prepared, code: str, name: str) -> str
     summary = (f"Von {len(rows)} Kennzahlen liegt {md(name)} bei {len(hi)} deutlich über und bei {len(lo)} "
                f"deutlich unter dem Wert der Stadt (das 95-%-Intervall des Ortsteils schließt den Stadtwert aus); "
                f"ungünstiger als in der Stadt: {', '.join(md(r['name']) for r in worse) or 'keine'}.")
-    return "\n\n".join([summary, chart, table,
-                         "▲/▼: das 95-%-Intervall des Ortsteils liegt ganz über bzw. unter dem Wert der Stadt "
-                         "(Anteile: Wilson; Kitas je 1.000 Kinder und Jugendquote: Poisson-Intervall der Zählung); "
-                         "●: der Stadtwert liegt im Intervall. Farbe, nur bei Ergebniskennzahlen: blau günstiger, rot "
-                         "ungünstiger, grau bei Kontextkennzahlen (die Form trägt die Aussage auch ohne Farbe). Trend: Chi-Quadrat-Test auf Trend (Cochran–Armitage) über die "
-                         "letzten fünf Jahre mit Daten, 5-%-Niveau; ⁽ᵏ⁾ kleiner Nenner. Grau: Spannweite aller "
-                         "Ortsteile, dunkler die mittlere Hälfte, weiß der Median, schwarz Leipzig."])
+    return "\n\n".join([summary, chart, table, comparison_legend(ctx, [r["indicator"] for r in rows])])
+
+
+INTERVAL_WORDS = {"wilson": "Wilson-Intervall des Anteils", "poisson": "Poisson-Intervall der Zählung"}
+
+
+def comparison_legend(ctx: Context, indicators: list[str]) -> str:
+    """The legend under the spine chart: which interval each shown indicator is tested with comes from the
+    catalogue's `comparison` field, the trend window from `compare.TREND_YEARS`."""
+    from evalkit.analyses.compare import TREND_YEARS
+
+    by_kind: dict[str, list[str]] = {}
+    for ind in indicators:
+        spec = ctx.catalogue.get(ind)
+        if spec.comparison_interval in INTERVAL_WORDS:
+            by_kind.setdefault(spec.comparison_interval, []).append(md(spec.name))
+    tests = "; ".join(f"{', '.join(names)}: {INTERVAL_WORDS[k]}" for k, names in sorted(by_kind.items()))
+    return ("▲/▼: das 95-%-Intervall des Ortsteils liegt ganz über bzw. unter dem Wert der Stadt"
+            + (f" ({tests})" if tests else "") + "; ●: der Stadtwert liegt im Intervall. Farbe, nur bei "
+            "Ergebniskennzahlen: blau günstiger, rot ungünstiger, grau bei Kontextkennzahlen (die Form trägt die "
+            "Aussage auch ohne Farbe). Trend: Chi-Quadrat-Test auf Trend (Cochran–Armitage) über die letzten "
+            f"{TREND_YEARS} Jahre mit Daten, 5-%-Niveau; ⁽ᵏ⁾ kleiner Nenner. Grau: Spannweite aller Ortsteile, "
+            "dunkler die mittlere Hälfte, weiß der Median, schwarz Leipzig.")
 
 
 def neighbours_text(ctx: Context, pre: Prepared, code: str, name: str) -> str:

@@ -15,7 +15,7 @@ from evalkit.cycles.provenance import environment
 from evalkit.fileio import atomic_write_text, sha256_file, write_table
 from evalkit.indicators.catalogue import GOALS, Catalogue
 from evalkit.publish.findings import cycle_summary
-from evalkit.publish.fmt import day_de, md, yaml_str
+from evalkit.publish.fmt import day_de, md, url_in_link, yaml_str
 from evalkit.publish.report import LEVEL_DE, PAGE_TITLES
 from evalkit.paths import Project
 
@@ -208,6 +208,14 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
     return "\n".join(lines)
 
 
+def review_link(path: str) -> str:
+    """Where the site publishes an output for reviewers: an executed notebook as a file under ipynb/ (at its own
+    path it is a page, and a renderer turns the link into the page's), everything else where it is."""
+    from evalkit.publish.site import NOTEBOOK_COPIES
+
+    return f"{NOTEBOOK_COPIES}/{path}" if path.endswith(".ipynb") else path
+
+
 def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None,
                     credit: str | None = None) -> str:
     """What a reviewer checks: code version (and whether the working tree had changes), full SHA-256 of every
@@ -216,7 +224,7 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
     git = code["git"]
     rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v}` |" for k, v in manifest["inputs"].items()]
     outs = ["| Ergebnis | SHA-256 | Bytes |", "|---|---|--:|"] + [
-        f"| [`{o['path']}`]({o['path']}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
+        f"| [`{o['path']}`]({review_link(o['path'])}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
         if o["path"].endswith((".ipynb", ".csv", ".xlsx")) else
         f"| `{o['path']}` | `{o['sha256']}` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
     mirror = (raw_manifest or {}).get("mirror")
@@ -293,8 +301,8 @@ def sources_page_text(registry) -> str:
     """"Daten und Lizenzen": every fetched source with its credit and licence, then the attribution to cite."""
     rows = ["| Daten | Herkunft | Lizenz |", "|---|---|---|"]
     for s in registry.sources:
-        rows.append(f"| {md(s.title)} | {md(s.credit)} | [{md(s.licence)}](<{s.licence_url}>) |")
-    cite = " ".join(f"{md(a.covers)}: „{md(a.credit)}“, {md(a.licence)} (<{a.url}>)." for a in registry.attribution)
+        rows.append(f"| {md(s.title)} | {md(s.credit)} | [{md(s.licence)}](<{url_in_link(s.licence_url)}>) |")
+    cite = " ".join(f"{md(a.covers)}: „{md(a.credit)}“, {md(a.licence)} (<{url_in_link(a.url)}>)." for a in registry.attribution)
     return "\n".join([*rows, "", f"**Namensnennung:** {cite}", ""])
 
 
