@@ -89,11 +89,12 @@ def test_changed_params_rerun_only_that_cycle(built_copy):
                  encoding="utf-8")
     report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
     # all of 2018, and in later cycles the pages that use the 2018 baseline (the evaluation group: trends; the
-    # need index of every cycle so far: the Ortsteil pages)
+    # need index of every cycle so far: the Ortsteil pages), and the reports that read their tables
     assert sorted(x for x in report.executed if not x.startswith("2018/")) == [
-        "2020/ortsteilprofile.ipynb", "2020/trends.ipynb", "2022/ortsteilprofile.ipynb", "2022/trends.ipynb",
-        "2024/ortsteilprofile.ipynb", "2024/trends.ipynb"]
-    assert not any(x.startswith("2018/") for x in report.reused) and len(report.executed) == 24 + 6
+        "2020/bericht.ipynb", "2020/ortsteilprofile.ipynb", "2020/trends.ipynb",
+        "2022/bericht.ipynb", "2022/ortsteilprofile.ipynb", "2022/trends.ipynb",
+        "2024/bericht.ipynb", "2024/ortsteilprofile.ipynb", "2024/trends.ipynb"]
+    assert not any(x.startswith("2018/") for x in report.reused) and len(report.executed) == 25 + 9
 
 
 def test_failing_notebook_keeps_the_whole_previous_cycle(built_copy):
@@ -184,7 +185,7 @@ def test_a_cycle_that_no_longer_matches_its_manifest_is_re_executed(built_copy):
     messages = []
     report = run_cycles(Project(built_copy), None, progress=False, log=messages.append)
     assert sorted(report.executed) == sorted(x for x in report.executed if x.startswith("2020/"))
-    assert len(report.executed) == 24 and any("cycle 2020 does not match its manifest" in m for m in messages)
+    assert len(report.executed) == 25 and any("cycle 2020 does not match its manifest" in m for m in messages)
     assert cycle_problems(built_copy / "reports/2020") == []
 
 
@@ -416,7 +417,7 @@ def test_a_forced_rerun_with_identical_results_changes_no_byte(built_copy):
     cdir = built_copy / "reports/2022"
     before = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     report = run_cycles(Project(built_copy), [2022], force=True, progress=False, log=quiet)
-    assert report.ok and len(report.executed) == 24
+    assert report.ok and len(report.executed) == 25
     after = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert changed == [], changed

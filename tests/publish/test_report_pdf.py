@@ -110,6 +110,10 @@ def test_the_report_notebook_runs_with_the_cycle_and_the_site_leaves_it_out(buil
         assert not (built_project / "_site/reports" / c / "bericht.html").exists()
         text = json.dumps(nb.cells[0].source)
         assert f"Zyklus {c}" in text and "pdf-standard: ua-1" in nb.cells[0].source
+        # it read the tables the others wrote: it started when the last of them had finished
+        runs = json.loads((cdir / "manifest.json").read_text())["notebooks"]
+        others = [r["finished"] for k, r in runs.items() if k != "bericht.ipynb"]
+        assert len(others) == 24 and runs["bericht.ipynb"]["started"] >= max(others)
 
 
 def test_no_method_parameter_is_typed_into_the_report():
