@@ -74,6 +74,7 @@ def _plain(text: str) -> str:
 def _befund(markdown: str) -> list[str]:
     """The sentences of "Befund auf einen Blick": its bullet points."""
     part = markdown.split("## Befund auf einen Blick", 1)[1]
+    part = re.split(r"^#{1,2} ", part, maxsplit=1, flags=re.M)[0]  # up to the next section
     return [line[2:] for line in part.splitlines() if line.startswith("- ")]
 
 

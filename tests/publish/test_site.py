@@ -198,3 +198,26 @@ def test_published_files_follow_the_umask(built_project):
     private = [p for root in ("reports", "_site") for p in (built_project / root).rglob("*")
                if p.is_file() and not p.name.startswith(".") and not stat.S_IMODE(p.stat().st_mode) & 0o044]
     assert not private, private[:5]
+
+
+def test_provenance_links_reach_the_notebooks_their_checksums_describe(built_project):
+    """A link to an .ipynb reaches its page under either renderer, so the provenance page links the executed
+    notebooks to the cycle's archive: it holds exactly the manifest's notebooks, byte for byte, and is published."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    cdir = built_project / "reports" / "2024"
+    manifest = json.loads((cdir / "manifest.json").read_text(encoding="utf-8"))
+    listed = {o["path"]: o["sha256"] for o in manifest["outputs"] if o["path"].endswith(".ipynb")}
+    archive = (built_project / "_site/reports/2024/downloads/notebooks-2024.zip").read_bytes()
+    assert archive == (cdir / "downloads/notebooks-2024.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        inside = {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}
+    assert inside == listed and len(listed) == 25
+    page = (cdir / "provenienz.qmd").read_text(encoding="utf-8")
+    assert "| [`uebersicht.ipynb`](downloads/notebooks-2024.zip) |" in page
+    assert "](uebersicht.ipynb)" not in page
+    html = (built_project / "_site/reports/2024/provenienz.html").read_text(encoding="utf-8")
+    assert 'href="downloads/notebooks-2024.zip"' in html and 'href="uebersicht.html"><code>uebersicht.ipynb' not in html

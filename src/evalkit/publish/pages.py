@@ -115,7 +115,7 @@ def outputs(cdir: Path) -> list[dict]:
     """Every output of a cycle with its hash (notebooks, tables, downloads, figure files, the Ortsteil pages and
     their data), sorted by path."""
     files = [f for f in sorted(cdir.rglob("*")) if f.is_file()
-             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf", ".svg")
+             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf", ".svg", ".zip")
                   or (f.suffix == ".qmd" and f.parent.name == "ortsteil")
                   or (f.suffix == ".json" and f.parent.name == "daten"))
              and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
@@ -144,6 +144,7 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
         # when each notebook ran (timestamps live here, never in the notebooks)
         "notebooks": dict(sorted({**old.get("notebooks", {}), **(runs or {})}.items())),
     }
+    write_notebook_archive(cdir, p.cycle)
     pdf_name = f"bericht-{p.cycle}.pdf"
     before_pdf = [o for o in outputs(cdir) if o["path"] != pdf_name]
     same = (old and [o for o in old.get("outputs", []) if o["path"] != pdf_name] == before_pdf
@@ -208,12 +209,36 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
     return "\n".join(lines)
 
 
-def review_link(path: str) -> str:
-    """Where the site publishes an output for reviewers: an executed notebook as a file under ipynb/ (at its own
-    path it is a page, and a renderer turns the link into the page's), everything else where it is."""
-    from evalkit.publish.site import NOTEBOOK_COPIES
+def notebook_archive_name(cycle: int) -> str:
+    return f"downloads/notebooks-{cycle}.zip"
 
-    return f"{NOTEBOOK_COPIES}/{path}" if path.endswith(".ipynb") else path
+
+def write_notebook_archive(cdir: Path, cycle: int) -> None:
+    """Every executed notebook of the cycle in one ZIP (sorted, fixed file times: same notebooks, same bytes). A
+    link to an .ipynb is a link to its page under either renderer (Quarto and smalldocs rewrite it to the .html),
+    so the provenance page links the notebooks here, where the files its checksums describe can be downloaded."""
+    import io
+    import zipfile
+
+    from evalkit.fileio import atomic_write_bytes
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for f in sorted(cdir.rglob("*.ipynb")):
+            rel = f.relative_to(cdir)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            info = zipfile.ZipInfo(rel.as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            z.writestr(info, f.read_bytes(), compresslevel=9)
+    (cdir / "downloads").mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(cdir / notebook_archive_name(cycle), buf.getvalue())
+
+
+def review_link(path: str, cycle: int) -> str:
+    """Where a reviewer downloads an output: an executed notebook from the cycle's notebook archive (a link to
+    the .ipynb itself would reach its page), everything else where it is."""
+    return notebook_archive_name(cycle) if path.endswith(".ipynb") else path
 
 
 def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: dict | None = None,
@@ -224,8 +249,8 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
     git = code["git"]
     rows = ["| Datei | SHA-256 |", "|---|---|"] + [f"| `{k}` | `{v}` |" for k, v in manifest["inputs"].items()]
     outs = ["| Ergebnis | SHA-256 | Bytes |", "|---|---|--:|"] + [
-        f"| [`{o['path']}`]({review_link(o['path'])}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
-        if o["path"].endswith((".ipynb", ".csv", ".xlsx")) else
+        f"| [`{o['path']}`]({review_link(o['path'], p.cycle)}) | `{o['sha256']}` | {o['size']:,} |".replace(",", ".")
+        if o["path"].endswith((".ipynb", ".csv", ".xlsx", ".zip")) else
         f"| `{o['path']}` | `{o['sha256']}` | {o['size']:,} |".replace(",", ".") for o in manifest["outputs"]]
     mirror = (raw_manifest or {}).get("mirror")
     # where the bytes came from: the live source, or a copy from a data mirror (then the copy's time, not a
@@ -248,7 +273,9 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         "---", f'title: "Provenienz {p.cycle}"', "---", "",
         f"Diese Seite belegt, woraus die Zahlen des Zyklus {p.cycle} entstanden sind. Die maschinenlesbare Fassung "
         "ist [`manifest.json`](manifest.json); die ausgeführten Notebooks und alle Ergebnistabellen sind unten "
-        "verlinkt, jeweils mit ihrer SHA-256-Prüfsumme.", "",
+        "verlinkt, jeweils mit ihrer SHA-256-Prüfsumme. Die Notebooks liegen zusammen in "
+        f"[`{notebook_archive_name(p.cycle)}`]({notebook_archive_name(p.cycle)}) (ein Link auf eine "
+        "`.ipynb`-Datei führt auf der Website zu ihrer Seite).", "",
         "## Selbst nachprüfen", "",
         "Mit einer Kopie des Projekts (Git-Commit unten) und den Daten:", "",
         "```", "./tasks build            # Daten abrufen, alle Zyklen und die Website erzeugen",
@@ -256,7 +283,7 @@ def provenance_page(p: CycleParams, manifest: dict, cdir: Path, raw_manifest: di
         "`evalkit verify` prüft, dass jede Ergebnisdatei noch ihre Prüfsumme hat, dass die Eingaben unverändert "
         "sind, und führt den Zyklus in einem leeren Ordner erneut aus: Tabellen, Downloads und Ortsteilseiten "
         "müssen Byte für Byte, die Ausgaben jedes Notebooks inhaltlich gleich sein; der Bericht (PDF) wird aus "
-        "den neu berechneten Tabellen erneut gesetzt und muss Byte für Byte gleich sein.", "",
+        "dem neu ausgeführten Berichtsnotebook erneut gesetzt und muss Byte für Byte gleich sein.", "",
         "## Code", "",
         f"- Git-Commit: `{git.get('commit') or 'unbekannt'}`"
         + (" – das Arbeitsverzeichnis hatte nicht eingecheckte Änderungen (dirty): der Commit allein "

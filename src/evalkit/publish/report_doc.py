@@ -116,6 +116,7 @@ def cover(ctx: Context) -> list:
         "#show heading.where(level: 1): it => { pagebreak(weak: true); it }",
         "#show figure: set block(breakable: true)",
         "#show table: set text(size: 8.5pt)", "#show table.cell.where(y: 0): strong",
+        "#show table.cell: set par(justify: false)",  # justified narrow cells read as gaps
         "#show figure.where(kind: table): set figure.caption(position: top)",
         "#set table(inset: (x: 4pt, y: 3pt), stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } "
         "else { (bottom: 0.2pt + luma(200)) })",

@@ -20,12 +20,10 @@ from evalkit.paths import Project
 from evalkit.publish.interface_de import germanise
 
 STATIC = ["_quarto.yml", "site"]  # plus the project-level pages the render list names (index.qmd, impressum.qmd …)
-# what a reviewer downloads beside each cycle's pages (the provenance page links them): the manifest, the result
-# tables, the PDF and the downloads; copied after rendering, so that either renderer publishes them. The executed
-# notebooks go to ipynb/ beside the pages: at their own path they are pages, and Quarto rewrites a link to a
-# page's .ipynb into its .html, so the provenance page's link would not reach the file its checksum describes
-REVIEW_FILES = ["manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*", "ortsteil/daten/*"]
-NOTEBOOK_COPIES = "ipynb"
+# what a reviewer downloads beside each cycle's pages (the provenance page links them): the executed notebooks,
+# the manifest and the result tables; copied after rendering, so that either renderer publishes them
+REVIEW_FILES = ["*.ipynb", "profile/*.ipynb", "manifest.json", "tabellen/*.csv", "bericht-*.pdf", "downloads/*",
+                "ortsteil/daten/*"]
 SITE_RECORD = ".site-files.json"  # in reports/: the hash of every file `evalkit site` published (verify --site)
 SOURCES_RECORD = ".site-sources.json"  # in reports/: what the published site was rendered from (path → sha256)
 PAGE_SUFFIXES = (".qmd", ".ipynb", ".md")
@@ -53,19 +51,13 @@ def root_pages(project: Project) -> list[str]:
             and not r.startswith("!")]
 
 
-def executed_notebooks(cdir: Path) -> list[Path]:
-    return sorted(f for f in cdir.rglob("*.ipynb") if not any(part.startswith(".")
-                                                               for part in f.relative_to(cdir).parts))
-
-
 def publish_review_files(reports: Path, built: Path) -> None:
     for cdir in sorted(p for p in reports.iterdir() if p.is_dir() and p.name.isdigit()):
-        files = [(f, f.relative_to(cdir)) for pattern in REVIEW_FILES for f in sorted(cdir.glob(pattern))]
-        files += [(f, NOTEBOOK_COPIES / f.relative_to(cdir)) for f in executed_notebooks(cdir)]
-        for f, rel in files:
-            target = built / "reports" / cdir.name / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, target)
+        for pattern in REVIEW_FILES:
+            for f in sorted(cdir.glob(pattern)):
+                target = built / "reports" / cdir.name / f.relative_to(cdir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
 
 
 def stage(project: Project, staging: Path) -> None:
@@ -79,11 +71,6 @@ def stage(project: Project, staging: Path) -> None:
         raise SiteError("no executed reports to render", file=project.reports, expected="run `evalkit run --all` first")
     shutil.copytree(project.reports, staging / "reports",
                     ignore=shutil.ignore_patterns(".*", "*.tmp", "*.old"))
-    for cdir in sorted(p for p in project.reports.iterdir() if p.is_dir() and p.name.isdigit()):
-        for f in executed_notebooks(cdir):  # the files the provenance page links exist when the renderer checks
-            target = staging / "reports" / cdir.name / NOTEBOOK_COPIES / f.relative_to(cdir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, target)
     (staging / "_quarto.yml").write_text(site_config(project), encoding="utf-8")
 
 
