@@ -160,6 +160,14 @@ for page in args[1:-1] if not args[1].startswith("/") else []:
     n = len(argv())
     site_mod.build_site(project, log=messages.append)
     assert len(argv()) == n and "no page changed" in messages[-1]  # nothing changed: Quarto not even started
+    # only the report changed (its notebook is no page, its PDF a file beside the pages): Quarto is not started,
+    # and the new PDF is published all the same
+    (built_copy / "reports/2022/bericht.ipynb").write_bytes(
+        (built_copy / "reports/2022/bericht.ipynb").read_bytes().replace(b"Zusammenfassung", b"Zusammenfassung ", 1))
+    (built_copy / "reports/2022/bericht-2022.pdf").write_bytes(b"%PDF-1.7 neu")
+    site_mod.build_site(project, log=messages.append)
+    assert len(argv()) == n and "no page changed" in messages[-1]
+    assert (built_copy / "_site/reports/2022/bericht-2022.pdf").read_bytes() == b"%PDF-1.7 neu"
     css = built_copy / "site/styles.css"
     css.write_text(css.read_text() + "\n/* changed */\n")
     site_mod.build_site(project, log=lambda *_: None)
@@ -221,3 +229,20 @@ def test_provenance_links_reach_the_notebooks_their_checksums_describe(built_pro
     assert "](uebersicht.ipynb)" not in page
     html = (built_project / "_site/reports/2024/provenienz.html").read_text(encoding="utf-8")
     assert 'href="downloads/notebooks-2024.zip"' in html and 'href="uebersicht.html"><code>uebersicht.ipynb' not in html
+
+
+def test_pages_are_what_the_render_list_selects():
+    """The report notebook is the PDF's source: it is no page, so a change to it hands Quarto nothing."""
+    from pathlib import Path
+
+    patterns = site_mod.render_patterns(Path(__file__).resolve().parents[2] / "_quarto.yml")
+    files = ["index.qmd", "reports/2024/trends.ipynb", "reports/2024/bericht.ipynb", "reports/2024/profile/x.ipynb",
+             "reports/2024/ortsteil/62.qmd", "notebooks/trends.ipynb", "reports/2024/tabellen/its.csv",
+             "reports/2024/abbildungen/trends/abb-1.svg"]
+    assert site_mod.pages_of(files, patterns) == ["index.qmd", "reports/2024/trends.ipynb",
+                                                  "reports/2024/profile/x.ipynb", "reports/2024/ortsteil/62.qmd"]
+    before = {f: "a" for f in files}
+    now = dict(before, **{"reports/2024/bericht.ipynb": "b"})
+    assert site_mod.changed_pages(before, now, patterns) == []
+    assert site_mod.changed_pages(before, dict(now, **{"reports/2024/trends.ipynb": "b"}), patterns) == [
+        "reports/2024/trends.ipynb"]

@@ -5,6 +5,8 @@ failed or interrupted build leaves the last good site in place."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -57,7 +59,9 @@ def publish_review_files(reports: Path, built: Path) -> None:
             for f in sorted(cdir.glob(pattern)):
                 target = built / "reports" / cdir.name / f.relative_to(cdir)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, target)
+                part = target.with_name(f".{target.name}.part")  # replaced whole: never half a PDF in the site
+                shutil.copy2(f, part)
+                os.replace(part, target)
 
 
 def stage(project: Project, staging: Path) -> None:
@@ -107,11 +111,39 @@ def source_hashes(staging: Path) -> dict[str, str]:
     return {f.relative_to(staging).as_posix(): sha256_file(f) for f in sorted(staging.rglob("*")) if f.is_file()}
 
 
-def changed_pages(before: dict, now: dict) -> list[str] | None:
+def render_patterns(config: Path) -> list[str]:
+    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    return [str(r) for r in (cfg.get("project", {}) or {}).get("render", []) or []]
+
+
+def _glob(pattern: str) -> re.Pattern:
+    """Quarto's globs: `*` inside one folder, `**` across folders; a folder (`x/`) means everything in it."""
+    pattern = pattern.lstrip("/")
+    if pattern.endswith("/"):
+        pattern += "**"
+    out = ""
+    for part in re.split(r"(\*\*/?|\*|\?)", pattern):
+        out += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(part, re.escape(part))
+    return re.compile(out + "$")
+
+
+def pages_of(files, patterns: list[str]) -> list[str]:
+    """The files that are pages: a page suffix, selected by the project's render list (a `!` pattern leaves a file
+    out, as Quarto does: the report notebook is the PDF's source, not a page); every page file when there is none."""
+    keep = [_glob(p) for p in patterns if not p.startswith("!")]
+    drop = [_glob(p[1:]) for p in patterns if p.startswith("!")]
+    return [f for f in files if f.endswith(PAGE_SUFFIXES) and (not keep or any(k.match(f) for k in keep))
+            and not any(d.match(f) for d in drop)]
+
+
+def changed_pages(before: dict, now: dict, patterns: list[str] | None = None) -> list[str] | None:
     """The pages to hand Quarto when little changed; None when the whole project must render (configuration or
-    stylesheet changed, a page was removed, or more than INCREMENTAL_SHARE of the pages changed)."""
-    pages = [f for f in now if f.endswith(PAGE_SUFFIXES)]
-    gone = [f for f in before if f.endswith(PAGE_SUFFIXES) and f not in now]
+    stylesheet changed, a page was removed, or more than INCREMENTAL_SHARE of the pages changed). Pages are the
+    files the render list selects; an include (`_…`) counts as a page that changed everything."""
+    patterns = patterns or []
+    includes = [f for f in now if f.endswith(PAGE_SUFFIXES) and f.rsplit("/", 1)[-1].startswith("_")]
+    pages = sorted(set(pages_of(now, patterns)) | set(includes))
+    gone = [f for f in pages_of(before, patterns) if f not in now]
     config = [f for f in now if not f.endswith(PAGE_SUFFIXES) and (f == "_quarto.yml" or f.startswith("site/"))
               and before.get(f) != now[f]]
     changed = [f for f in pages if before.get(f) != now[f]]
@@ -155,25 +187,32 @@ def build_site(project: Project, renderer: str = "auto", log=print) -> SiteResul
         staging = Path(tmp)
         stage(project, staging)
         now = source_hashes(staging)
+        patterns = render_patterns(staging / "_quarto.yml")
         record = project.reports / SOURCES_RECORD
         only = None
         if which == "quarto" and record.is_file() and (project.root / out_name / "index.html").is_file():
             try:
                 before = json.loads(record.read_text(encoding="utf-8"))
                 # only a site Quarto itself rendered can take Quarto's pages one by one
-                only = changed_pages(before["sources"], now) if before.get("renderer") == "quarto" else None
+                only = changed_pages(before["sources"], now, render_patterns(staging / "_quarto.yml")) \
+                    if before.get("renderer") == "quarto" else None
             except (ValueError, KeyError, TypeError):
                 only = None
-        if only == []:
-            log("evalkit site: no page changed; the published site stays as it is")
-            return SiteResult(which, project.root / out_name, sum(1 for _ in (project.root / out_name).rglob("*.html")))
+        if only == []:  # the files beside the pages may still have changed (the PDF, from the report notebook)
+            live = project.root / out_name
+            publish_review_files(project.reports, live)
+            atomic_write_text(project.reports / SITE_RECORD,
+                              json.dumps({"renderer": which, "files": site_files(live)}, indent=0, sort_keys=True)
+                              + "\n")
+            log("evalkit site: no page changed; the published pages stay as they are (reviewer files updated)")
+            return SiteResult(which, live, sum(1 for _ in live.rglob("*.html")))
         if only:
-            log(f"evalkit site: {len(only)} changed pages handed to Quarto (of {sum(1 for f in now if f.endswith(PAGE_SUFFIXES))})")
+            log(f"evalkit site: {len(only)} changed pages handed to Quarto (of {len(pages_of(now, patterns))})")
             shutil.copytree(project.root / out_name, staging / out_name)
         state = project.reports / QUARTO_STATE
         if which == "quarto" and state.is_dir():  # Quarto's own incremental state, as if it rendered in place
             shutil.copytree(state, staging / ".quarto", dirs_exist_ok=True)
-        render(staging, which, only, pages=sum(1 for f in now if f.endswith(PAGE_SUFFIXES)))
+        render(staging, which, only, pages=len(pages_of(now, patterns)))
         built = staging / out_name
         if not (built / "index.html").is_file():
             raise SiteError("the renderer produced no index.html", file=built, expected="a complete site")
