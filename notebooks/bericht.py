@@ -38,40 +38,7 @@ from evalkit.publish import report_doc
 
 ctx = load_context(project_root, cycle, output_dir)
 tables = report_doc.Tables(ctx)
-for block in report_doc.cover(ctx):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.summary(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.key_figures(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.priority(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.trends(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.measures(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.data_quality(ctx, tables):
-    report_doc.show(block)
-
-# %%
-#| echo: false
-for block in report_doc.sources(ctx):
-    report_doc.show(block)
+# cover and contents, summary, key figures, priority areas, trends, measures, data quality, sources
+for section in report_doc.SECTIONS:
+    for block in section(ctx, tables):
+        report_doc.show(block)

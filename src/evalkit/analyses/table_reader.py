@@ -78,7 +78,8 @@ def is_missing(col: pd.Series) -> pd.Series:
 def numeric(col: pd.Series, decimal: str) -> pd.Series:
     """Numbers from text cells; a missing marker and anything that is not a number become NaN (callers name
     the latter)."""
-    s = col.astype(str).str.strip().str.replace("−", "-", regex=False)
+    s = col.astype(str).str.strip()
+    s = s.where(~s.isin(MISSING)).str.replace("−", "-", regex=False)
     if decimal == ",":
         s = s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(s.where(~col.astype(str).str.strip().isin(MISSING)), errors="coerce")
+    return pd.to_numeric(s, errors="coerce")

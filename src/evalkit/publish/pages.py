@@ -111,16 +111,20 @@ def write_xlsx(path: Path, df: pd.DataFrame, notes: dict[str, list[str]]) -> Non
     wb.close()
 
 
+def output_files(cdir: Path) -> list[Path]:
+    """The files of a cycle that are its outputs (notebooks, tables, downloads, figure files, the Ortsteil pages
+    and their data), sorted by path; hidden working files are not."""
+    return [f for f in sorted(cdir.rglob("*")) if f.is_file()
+            and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf", ".svg", ".zip")
+                 or (f.suffix == ".qmd" and f.parent.name == "ortsteil")
+                 or (f.suffix == ".json" and f.parent.name == "daten"))
+            and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
+
+
 def outputs(cdir: Path) -> list[dict]:
-    """Every output of a cycle with its hash (notebooks, tables, downloads, figure files, the Ortsteil pages and
-    their data), sorted by path."""
-    files = [f for f in sorted(cdir.rglob("*")) if f.is_file()
-             and (f.suffix in (".ipynb", ".csv", ".xlsx", ".pdf", ".svg", ".zip")
-                  or (f.suffix == ".qmd" and f.parent.name == "ortsteil")
-                  or (f.suffix == ".json" and f.parent.name == "daten"))
-             and not any(part.startswith(".") for part in f.relative_to(cdir).parts)]
+    """Every output of a cycle with its hash, sorted by path (the manifest's list)."""
     return [{"path": f.relative_to(cdir).as_posix(), "sha256": sha256_file(f), "size": f.stat().st_size}
-            for f in files]
+            for f in output_files(cdir)]
 
 
 def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_file: Path,
@@ -223,12 +227,9 @@ def write_notebook_archive(cdir: Path, cycle: int) -> None:
     from evalkit.fileio import atomic_write_bytes
 
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        for f in sorted(cdir.rglob("*.ipynb")):
-            rel = f.relative_to(cdir)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            info = zipfile.ZipInfo(rel.as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in (f for f in output_files(cdir) if f.suffix == ".ipynb"):  # the manifest's notebooks
+            info = zipfile.ZipInfo(f.relative_to(cdir).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
             z.writestr(info, f.read_bytes(), compresslevel=9)
     (cdir / "downloads").mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ class Tables:
 
 # -- sections ---------------------------------------------------------------------------------------------------
 
-def cover(ctx: Context) -> list:
+def cover(ctx: Context, t: Tables) -> list:
     """Page set-up, cover and contents: raw Typst, the same under Pandoc's and Quarto's template."""
     p = ctx.params
     return [typst_block(
@@ -322,7 +322,7 @@ def data_quality(ctx: Context, t: Tables) -> list:
     return out
 
 
-def sources(ctx: Context) -> list:
+def sources(ctx: Context, t: Tables) -> list:
     from evalkit.acquire.sources import load_registry
 
     registry = load_registry(ctx.project.sources_file)
@@ -332,4 +332,5 @@ def sources(ctx: Context) -> list:
                                          for a in registry.attribution) + "\n"]
 
 
-SECTIONS = (summary, key_figures, priority, trends, measures, data_quality)
+# the report in order: each section takes the context and the cycle's tables and returns its blocks
+SECTIONS = (cover, summary, key_figures, priority, trends, measures, data_quality, sources)

@@ -48,8 +48,7 @@ def choose_renderer(requested: str = "auto") -> str:
 
 
 def root_pages(project: Project) -> list[str]:
-    cfg = yaml.safe_load((project.root / "_quarto.yml").read_text(encoding="utf-8"))
-    return [r for r in cfg.get("project", {}).get("render", []) if "/" not in r and "*" not in r
+    return [r for r in render_patterns(project.root / "_quarto.yml") if "/" not in r and "*" not in r
             and not r.startswith("!")]
 
 
