@@ -8,8 +8,8 @@
 
 # %% [raw]
 # ---
-# title: "{area_label} {area_name} – {cycle}"
-# subtitle: "Profil"
+# title: "{area_label} {area_name}"
+# subtitle: "Profil über die Evaluationszyklen {cycles}"
 # ---
 
 # %% tags=["parameters"]
@@ -37,7 +37,11 @@ prof = report.profile_table(ctx, level, area_code)
 save_table(ctx, prof, f"profil-{level}-{area_code}.csv")
 m = report.members(ctx, level, area_code)
 display(Markdown(f"{report.LEVEL_DE[level]} **{md(name)}** umfasst {len(m)} Ortsteile: "
-                 + ", ".join(map(md, m["ortsteil"])) + "."))
+                 + ", ".join(report.ortsteil_links(ctx, m, "..")) + ". Diese Seite zeigt alle Zyklen bis "
+                 f"{ctx.params.cycle}: zuerst den neuesten im Vergleich mit Leipzig, dann die Werte jedes Zyklus."))
+
+# %% [markdown]
+# ## Im Vergleich mit Leipzig
 
 # %%
 #| echo: false
@@ -55,6 +59,20 @@ if report.suppressed_footnote(prof) or prof["city_suppressed"].any():
     display(Markdown((report.suppressed_footnote(prof) + " Mit * markierte Werte für Leipzig enthalten ebenso "
                       "nicht veröffentlichte Kleinzahlen; ihre Spanne nennt die Übersichtsseite.").strip()))
 
+# %% [markdown]
+# ## Kennzahlen in allen Zyklen
+
+# %%
+#| echo: false
+cycles = report.cycles_so_far(ctx)
+display(Markdown(report.cycles_table(ctx, report.cycle_figures(ctx, cycles, level, [area_code]), area_code, level,
+                                     f"für {name}")))
+display(Markdown("Jeder Zyklus verwendet die Daten bis zu seinem Bezugsjahr; mit * markierte Werte enthalten "
+                 "nicht veröffentlichte Kleinzahlen."))
+
+# %% [markdown]
+# ## Entwicklung
+
 # %%
 #| echo: false
 ind = ctx.params.profile_indicators[0]
@@ -69,7 +87,8 @@ figures.show(fig, caption=f"{ctx.name(ind)}: {name} und Leipzig (Band: 95-%-Konf
 # %%
 #| echo: false
 ots = report.profile_ortsteile(ctx, level, area_code)
+ots["ortsteil"] = report.ortsteil_links(ctx, ots.rename(columns={"area_code": "ot_code"}), "..")
 view = ots.rename(columns={"ortsteil": "Ortsteil", **{i: ctx.name(i) for i in ctx.params.profile_indicators}})
 view = view.drop(columns="area_code")
 display(Markdown(md_table(view, formats={ctx.name(i): de for i in ctx.params.profile_indicators},
-                        caption=f"Ortsteile in {name}")))
+                        caption=f"Ortsteile in {name} im Zyklus {ctx.params.cycle}", markdown={"Ortsteil"})))

@@ -1,6 +1,7 @@
 """The cycle runner on real data: outputs, provenance, incremental reruns, failures, verify."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -31,8 +32,10 @@ def test_every_cycle_has_its_pages_and_profiles(built_project):
         d = built_project / "reports" / c
         for nb in ("uebersicht", "ortsteile", "datenqualitaet"):
             assert (d / f"{nb}.ipynb").is_file(), (c, nb)
-        assert len(list((d / "profile").glob("stadtbezirk-*.ipynb"))) == 10
-        assert len(list((d / "profile").glob("planungsraum-*.ipynb"))) == 7
+        # the area profiles span every cycle and stand with the newest one alone
+        assert len(list((d / "profile").glob("stadtbezirk-*.ipynb"))) == (10 if c == "2024" else 0)
+        assert len(list((d / "profile").glob("planungsraum-*.ipynb"))) == (7 if c == "2024" else 0)
+        assert not (d / "profile").exists() or c == "2024"
         assert (d / "downloads" / f"indikatoren-{c}.csv").is_file()
         assert (d / "downloads" / f"indikatoren-{c}.xlsx").is_file()
 
@@ -51,7 +54,10 @@ def test_provenance_in_notebooks_and_manifest(built_project):
     assert manifest["params"]["reference_year"] == 2022 and manifest["compare_with"] == 2020
     paths = {o["path"]: o["sha256"] for o in manifest["outputs"]}
     assert paths["tabellen/kennzahlen.csv"] == sha256_file(d / "tabellen/kennzahlen.csv")
-    assert "profile/planungsraum-Gruenau.ipynb" in paths and "downloads/indikatoren-2022.xlsx" in paths
+    assert "downloads/indikatoren-2022.xlsx" in paths and not any(p.startswith("profile/") for p in paths)
+    assert set(manifest["notebooks"]) == {p for p in paths if p.endswith(".ipynb")}  # only what stands here
+    latest = json.loads((built_project / "reports/2024/manifest.json").read_text(encoding="utf-8"))
+    assert "profile/planungsraum-Gruenau.ipynb" in {o["path"] for o in latest["outputs"]}
 
 
 def test_latest_available_year_is_used_and_said(built_project):
@@ -80,7 +86,25 @@ def test_key_figures_are_the_indicator_table(built_project):
 
 def test_warm_rerun_starts_no_kernel(built_copy):
     report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
-    assert report.executed == [] and len(report.reused) == 4 * 25 and report.ok  # 7 cycle pages, the report, 17 profiles
+    # 7 cycle pages and the report in each cycle, and the 17 area profiles with the newest
+    assert report.executed == [] and len(report.reused) == 4 * 8 + 17 and report.ok
+
+
+def test_profiles_left_in_an_older_cycle_are_removed_with_their_files(built_copy):
+    """Outputs the plan no longer makes (an older cycle's profiles, from a build before the profiles spanned all
+    cycles, or once a newer cycle exists) leave the cycle whole: notebook, figures, table, manifest entry."""
+    new, old = built_copy / "reports/2024", built_copy / "reports/2022"
+    (old / "profile/abbildungen").mkdir(parents=True)
+    shutil.copy2(new / "profile/stadtbezirk-0.ipynb", old / "profile/stadtbezirk-0.ipynb")
+    shutil.copytree(new / "profile/abbildungen/stadtbezirk-0", old / "profile/abbildungen/stadtbezirk-0")
+    shutil.copy2(new / "tabellen/profil-stadtbezirk-0.csv", old / "tabellen/profil-stadtbezirk-0.csv")
+    report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
+    assert report.ok and report.executed == []  # nothing to execute: only files to drop
+    assert not (old / "profile").exists() and not (old / "tabellen/profil-stadtbezirk-0.csv").exists()
+    manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
+    assert not any(o["path"].startswith("profile/") or "profil-" in o["path"] for o in manifest["outputs"])
+    assert cycle_problems(old) == [] and (new / "profile/stadtbezirk-0.ipynb").is_file()
+    assert (new / "tabellen/profil-stadtbezirk-0.csv").is_file()
 
 
 def test_changed_params_rerun_only_that_cycle(built_copy):
@@ -89,12 +113,16 @@ def test_changed_params_rerun_only_that_cycle(built_copy):
                  encoding="utf-8")
     report = run_cycles(Project(built_copy), None, progress=False, log=quiet)
     # all of 2018, and in later cycles the pages that use the 2018 baseline (the evaluation group: trends; the
-    # need index of every cycle so far: the Ortsteil pages), and the reports that read their tables
+    # need index of every cycle so far: the Ortsteil pages; every cycle's values: the area profiles), and the
+    # reports that read their tables
+    profiles = sorted(f"2024/{p.relative_to(built_copy / 'reports/2024').as_posix()}"
+                      for p in (built_copy / "reports/2024/profile").glob("*.ipynb"))
+    assert len(profiles) == 17
     assert sorted(x for x in report.executed if not x.startswith("2018/")) == [
         "2020/bericht.ipynb", "2020/ortsteilprofile.ipynb", "2020/trends.ipynb",
         "2022/bericht.ipynb", "2022/ortsteilprofile.ipynb", "2022/trends.ipynb",
-        "2024/bericht.ipynb", "2024/ortsteilprofile.ipynb", "2024/trends.ipynb"]
-    assert not any(x.startswith("2018/") for x in report.reused) and len(report.executed) == 25 + 9
+        "2024/bericht.ipynb", "2024/ortsteilprofile.ipynb", *profiles, "2024/trends.ipynb"]
+    assert not any(x.startswith("2018/") for x in report.reused) and len(report.executed) == 8 + 9 + 17
 
 
 def test_failing_notebook_keeps_the_whole_previous_cycle(built_copy):
@@ -185,7 +213,7 @@ def test_a_cycle_that_no_longer_matches_its_manifest_is_re_executed(built_copy):
     messages = []
     report = run_cycles(Project(built_copy), None, progress=False, log=messages.append)
     assert sorted(report.executed) == sorted(x for x in report.executed if x.startswith("2020/"))
-    assert len(report.executed) == 25 and any("cycle 2020 does not match its manifest" in m for m in messages)
+    assert len(report.executed) == 8 and any("cycle 2020 does not match its manifest" in m for m in messages)
     assert cycle_problems(built_copy / "reports/2020") == []
 
 
@@ -417,7 +445,7 @@ def test_a_forced_rerun_with_identical_results_changes_no_byte(built_copy):
     cdir = built_copy / "reports/2022"
     before = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     report = run_cycles(Project(built_copy), [2022], force=True, progress=False, log=quiet)
-    assert report.ok and len(report.executed) == 25
+    assert report.ok and len(report.executed) == 8
     after = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert changed == [], changed

@@ -154,3 +154,26 @@ def test_a_licence_url_from_the_registry_cannot_end_its_link_or_table_cell():
     assert html.count('href="https://example.org/a%20b%7Cc%3Ed"') == 2
     row = re.search(r"<tbody>.*?</tbody>", html, re.S).group(0)
     assert row.count("<td") == 3
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_linked_ortsteil_column_keeps_the_name_text_and_the_other_cells_escaped(payload):
+    """The profile's Ortsteil column is a link the caller built (`markdown=`): the name inside it is escaped
+    there, and every other cell of the table still is; Pandoc sees one link and text, never the payload's markup."""
+    from types import SimpleNamespace
+
+    import pypandoc
+
+    from evalkit.publish.fmt import md_table
+    from evalkit.publish.report import ortsteil_links
+
+    ctx = SimpleNamespace(params=SimpleNamespace(cycle=2024), latest_cycle=2024)
+    areas = pd.DataFrame({"ot_code": ["62"], "ortsteil": [payload]})
+    view = pd.DataFrame({"Ortsteil": ortsteil_links(ctx, areas, ".."), "Notiz": [payload]})
+    html = pypandoc.convert_text(md_table(view, markdown={"Ortsteil"}), "html", format="markdown")
+    assert html.count("<a ") == 1 and 'href="../ortsteil/62.qmd"' in html
+    for bad in ("<script", "<img", "<b>", "<em>", "<strong>", "{{<", 'class="math'):
+        assert bad not in html, (payload, bad)
+    older = SimpleNamespace(params=SimpleNamespace(cycle=2022), latest_cycle=2024)
+    plain = pypandoc.convert_text(ortsteil_links(older, areas, "..")[0], "html", format="markdown")
+    assert "<a " not in plain and "<script" not in plain and "<img" not in plain  # an older cycle names, no link

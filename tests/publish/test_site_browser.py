@@ -48,7 +48,9 @@ def browser():
 def test_every_page_loads_links_resolve_and_figures_have_images(built_project, server, browser):
     site = built_project / "_site"
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if "site_libs" not in p.parts)
-    assert len(pages) >= 1 + 4 * (3 + 17 + 2)
+    # start, data, methods, imprint, indicators; per cycle 7 pages, index and provenance; with the newest cycle
+    # the 17 area profiles and the 63 Ortsteil pages, each across all cycles
+    assert len(pages) == 5 + 4 * 9 + 17 + 63
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     broken, missing_img, checked_links = [], [], set()
     for rel in pages:
@@ -89,7 +91,7 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     shots = {"start": "index.html", "zyklus-2022": "reports/2022/index.html",
              "uebersicht-2024": "reports/2024/uebersicht.html", "karten-2022": "reports/2022/ortsteile.html",
-             "profil-grünau-2022": "reports/2022/profile/planungsraum-Gruenau.html",
+             "profil-grünau": "reports/2024/profile/planungsraum-Gruenau.html",
              "datenqualitaet-2022": "reports/2022/datenqualitaet.html", "provenienz-2022": "reports/2022/provenienz.html",
              "indikatoren": "reports/indikatoren.html", "schwerpunktraeume-2022": "reports/2022/schwerpunktraeume.html",
              "trends-2022": "reports/2022/trends.html", "massnahmen-2022": "reports/2022/massnahmen.html"}
@@ -116,6 +118,12 @@ def test_key_pages_content_and_screenshots(built_project, server, browser):
     assert csv.status == 200 and csv.text().startswith("indicator,level,area_code,area_name,year")
     xlsx = page.request.get(f"{server}/reports/2022/downloads/indikatoren-2022.xlsx")
     assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
+    # an older cycle lists the area profiles, which stand with the newest cycle and show every cycle
+    page.goto(f"{server}/reports/2018/index.html")
+    page.click("text=Planungsraum Grünau")
+    assert page.url.endswith("/reports/2024/profile/planungsraum-Gruenau.html")
+    assert page.title().startswith("Planungsraum Grünau")
+    assert "Profil über die Evaluationszyklen 2018, 2020, 2022, 2024" in page.inner_text("body")
 
 
 def test_scenario_boxes_are_visibly_labelled(built_project, server, browser):

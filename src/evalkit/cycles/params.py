@@ -116,6 +116,17 @@ def cycle_files(params_dir: Path) -> dict[int, Path]:
     return out
 
 
+def newest_profiles(params_dir: Path) -> tuple[int, list[str]]:
+    """The newest cycle and the profile levels its file asks for: the Stadtbezirk and Planungsraum profiles span
+    every cycle and stand with the newest (the run has validated the file in full before pages are written)."""
+    files = cycle_files(params_dir)
+    latest = max(files)
+    raw = load_yaml(files[latest].read_text(encoding="utf-8"), files[latest], ParamsError)
+    p = validate_model(CycleParams, raw, files[latest], "the keys of evalkit.cycles.params.CycleParams",
+                       error=ParamsError)
+    return latest, list(p.profiles)
+
+
 def load_cycle(path: Path, catalogue: Catalogue, data_years: tuple[int, int], known_cycles) -> CycleParams:
     """Read and validate one cycle file; every error names the file and the key."""
     try:

@@ -48,7 +48,9 @@ PROFILE_NOTEBOOK = "profil"
 # of them ran); the PDF is typeset from its saved outputs
 REPORT_NOTEBOOK = "bericht"
 GROUP_NOTEBOOKS = {"trends", "ortsteilprofile"}  # use the evaluation group (fixed by another cycle's parameters)
-HISTORY_NOTEBOOKS = {"ortsteilprofile"}  # show the need index of every cycle so far (their parameters too)
+# show every cycle so far (their parameters too): the Ortsteil pages and the Stadtbezirk and Planungsraum profiles,
+# one page per area across all cycles, standing with the newest cycle
+HISTORY_NOTEBOOKS = {"ortsteilprofile", PROFILE_NOTEBOOK}
 # pages a notebook writes beside its tables, by the notebook that owns them (reports/<cycle>/ortsteil/*.qmd): its
 # run replaces the folder whole, and removes it when it writes none (an older cycle once a newer one exists)
 PAGE_FOLDERS = {"ortsteil": "ortsteilprofile.ipynb"}
@@ -87,9 +89,12 @@ def templates(project: Project) -> dict[str, Path]:
 
 
 def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
-    """Every notebook of every cycle: the cycle pages, then one profile per Stadtbezirk and Planungsraum."""
+    """Every notebook of every cycle: the cycle pages, and with the newest cycle of params/ one profile per
+    Stadtbezirk and Planungsraum across all cycles (a run of older cycles alone has none)."""
     areas = read_table(project.areas_file)
     tpl = templates(project)
+    every = sorted(cycle_files(project.params))  # the title names all cycles, also when only some run
+    latest = every[-1]
     tasks = []
     for c, p in sorted(cycles.items()):
         base = {"project_root": str(project.root), "cycle": c}
@@ -100,12 +105,13 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
                 tasks.append(Task(c, name, f"{name}.ipynb", dict(base), tv))
         if REPORT_NOTEBOOK in tpl:
             tasks.append(Task(c, REPORT_NOTEBOOK, f"{REPORT_NOTEBOOK}.ipynb", dict(base), tv))
-        for level in p.profiles:
+        for level in (p.profiles if c == latest else []):
             col, ncol = ("sbz_code", "stadtbezirk") if level == "stadtbezirk" else ("pr_code", "planungsraum")
             for code, name in areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False):
                 params = dict(base, level=level, area_code=str(code))
                 tasks.append(Task(c, PROFILE_NOTEBOOK, f"profile/{level}-{code}.ipynb", params,
-                                  dict(tv, area_name=name, area_label=AREA_LABEL[level])))
+                                  dict(tv, area_name=name, area_label=AREA_LABEL[level],
+                                       cycles=", ".join(str(x) for x in every if x <= c))))
     return tasks
 
 
@@ -344,7 +350,10 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
     credit = sources.credit_line(project.sources_file)
     downloads = [DownloadJob(c, p, staging_root / str(c) / "__downloads", catalogue, credit) for c, p in selected.items()
                  if force or any(t.cycle == c for t in todo) or not _downloads_present(project, p)]
-    work_cycles = sorted({t.cycle for t in todo} | {j.cycle for j in downloads}
+    planned = {c: {t.output for t in tasks if t.cycle == c} for c in selected}
+    stale = {c for c in selected if any(nb.relative_to(project.reports / str(c)).as_posix() not in planned[c]
+                                        for nb in (project.reports / str(c)).rglob("*.ipynb"))}
+    work_cycles = sorted({t.cycle for t in todo} | {j.cycle for j in downloads} | stale
                          | {c for c in selected if not (project.reports / str(c) / "manifest.json").is_file()})
     log_file = project.reports / KERNEL_LOG
     if work_cycles:
@@ -379,6 +388,8 @@ def _run_cycles(project, only, jobs, force, progress, log, kernel_mode, timeout,
                 log(f"evalkit run: cycle {c} keeps its previous complete outputs ({len(failed_here)} failed)")
                 continue
             stage = staging_root / str(c) / CYCLE_COPY
+            for rel in _drop_unplanned(stage, planned[c], states[c]):
+                runs.get(c, {}).pop(rel, None)
             for job in downloads:
                 if job.cycle == c:
                     _move_files(job.staging / "downloads", stage / "downloads")
@@ -465,10 +476,10 @@ def _execute_pool(project, jobs_list, jobs, kernel_mode, preload, timeout, table
                     bar.update(1)
                     t, _, st, _ = job
                     if not error:
-                        _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
+                        tables = _promote(st, staging_root / str(t.cycle) / CYCLE_COPY, t.output)
                         states[t.cycle][t.output] = {"fingerprint": t.fingerprint, "reads": timing.get("reads"),
                                                      "inputs": None if timing.get("reads") is not None
-                                                     else all_inputs}
+                                                     else all_inputs, "tables": tables}
                         runs.setdefault(t.cycle, {})[t.output] = {"started": timing["started"],
                                                                   "finished": timing["finished"]}
                         report.executed.append(label)
@@ -567,13 +578,14 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="notebooks", unit="nb", disable=not enabled, file=sys.stderr)
 
 
-def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
+def _promote(staging: Path, cycle_dir: Path, output: str) -> list[str]:
     """Move a successful run's notebook and tables into the staged copy of its cycle."""
     target = cycle_dir / output
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging / Path(output).name, target)
+    tables = []
     if (staging / "tabellen").is_dir():
-        _move_files(staging / "tabellen", cycle_dir / "tabellen")
+        tables = _move_files(staging / "tabellen", cycle_dir / "tabellen")
     stem = Path(output).stem  # the notebook's figures replace its previous ones, beside the notebook
     figures = cycle_dir / Path(output).parent / FIGURE_FOLDER / stem
     shutil.rmtree(figures, ignore_errors=True)
@@ -586,6 +598,30 @@ def _promote(staging: Path, cycle_dir: Path, output: str) -> None:
         if (staging / folder).is_dir():
             shutil.rmtree(cycle_dir / folder, ignore_errors=True)
             os.replace(staging / folder, cycle_dir / folder)
+    return tables
+
+
+def _drop_unplanned(cycle_dir: Path, planned: set[str], state: dict) -> list[str]:
+    """Remove the notebooks the plan no longer has (the profiles of a cycle that is no longer the newest), with
+    their figures, the tables they wrote and their state: a cycle holds what its plan makes, nothing stale."""
+    gone = []
+    for nb in sorted(cycle_dir.rglob("*.ipynb")):
+        rel = nb.relative_to(cycle_dir).as_posix()
+        if rel in planned:
+            continue
+        nb.unlink()
+        shutil.rmtree(nb.parent / FIGURE_FOLDER / nb.stem, ignore_errors=True)
+        done = state.pop(rel, None)
+        # older states did not record the tables: a profile's is named after it (profil-<level>-<code>.csv)
+        tables = done.get("tables") if isinstance(done, dict) and done.get("tables") is not None \
+            else [f"profil-{nb.stem}.csv"] if rel.startswith("profile/") else []
+        for name in tables:
+            (cycle_dir / "tabellen" / name).unlink(missing_ok=True)
+        gone.append(rel)
+    for folder in [cycle_dir / "profile"]:
+        if folder.is_dir() and not any(folder.rglob("*.ipynb")):
+            shutil.rmtree(folder)
+    return gone
 
 
 def _downloads_present(project: Project, p: CycleParams) -> bool:
@@ -594,12 +630,15 @@ def _downloads_present(project: Project, p: CycleParams) -> bool:
                                                    f"indikatoren-{p.cycle}-excel.csv"))
 
 
-def _move_files(staging: Path, target: Path) -> None:
-    """Move a staging folder's finished files (not hidden temporaries) into place."""
+def _move_files(staging: Path, target: Path) -> list[str]:
+    """Move a staging folder's finished files (not hidden temporaries) into place; their names."""
     target.mkdir(parents=True, exist_ok=True)
+    moved = []
     for f in sorted(staging.iterdir()):
         if not f.name.startswith("."):
             os.replace(f, target / f.name)
+            moved.append(f.name)
+    return moved
 
 
 def up_to_date(project: Project, done, fp: str, inputs: dict, hashes: dict) -> bool:

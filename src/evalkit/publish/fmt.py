@@ -71,12 +71,14 @@ def year_label(y) -> int | str:
 
 
 def md_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
-             numeric: set | None = None) -> str:
+             numeric: set | None = None, markdown: set | None = None) -> str:
     """A Markdown pipe table with German-formatted numbers, right-aligned: one source that Quarto (and smalldocs)
     render as an HTML table on the site and as a Typst table in print. Every cell and heading is escaped (`md`),
-    so data-derived text stays text. The dashes under each heading follow its column's longest text, which Pandoc
-    uses for the relative column widths when the table wraps."""
+    so data-derived text stays text, except the `markdown` columns: links the caller built from escaped parts.
+    The dashes under each heading follow its column's longest text, which Pandoc uses for the relative column
+    widths when the table wraps."""
     formats = formats or {}
+    markdown = markdown or set()
     numeric = numeric or set(formats)
 
     def cell(c, v) -> str:
@@ -89,7 +91,7 @@ def md_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None 
     width = [min(30, max([3, len(h)] + [len(r[i]) for r in body])) for i, h in enumerate(heads)]
     rule = ["-" * (w - 1) + ":" if c in numeric else ":" + "-" * (w - 1) for c, w in zip(df.columns, width)]
     lines = ["| " + " | ".join(map(md, heads)) + " |", "|" + "|".join(rule) + "|"]
-    lines += ["| " + " | ".join(map(md, r)) + " |" for r in body]
+    lines += ["| " + " | ".join(v if c in markdown else md(v) for c, v in zip(df.columns, r)) + " |" for r in body]
     if caption:
         lines += ["", f": {md(caption)}"]
     return "\n".join(lines) + "\n"

@@ -284,41 +284,8 @@ def neighbours_text(ctx: Context, pre: Prepared, code: str, name: str) -> str:
 
 
 def cycle_figures(ctx: Context, cycles: list[int]) -> dict[int, pd.DataFrame]:
-    """Each cycle's key figures for every Ortsteil (cycle → rows indicator, area_code, year, value, suppressed),
-    read with that cycle's own reference year: the columns of "Kennzahlen in allen Zyklen"."""
-    from evalkit.cycles.context import load_context
-
-    out = {}
-    for c in cycles:
-        cctx = ctx if c == ctx.params.cycle else load_context(ctx.project.root, c, ctx.output_dir)
-        rows = []
-        for code in sorted(ctx.areas["ot_code"]):
-            kf = report.key_figures(cctx, "ortsteil", code)
-            rows.append(kf.assign(area_code=code)[["indicator", "area_code", "year", "value", "suppressed"]])
-        out[c] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    return out
-
-
-def cycles_table(ctx: Context, cycles: dict[int, pd.DataFrame], code: str) -> str:
-    """One row per indicator of the newest cycle, one column per cycle: the value in that cycle's year."""
-    if not cycles:
-        return ""
-    cols = {}
-    for c, t in sorted(cycles.items(), reverse=True):
-        own = t[t["area_code"] == code].set_index("indicator")
-        cells = []
-        for ind in ctx.params.indicators:
-            if ind not in own.index or pd.isna(own.loc[ind, "value"]):
-                cells.append("–")
-                continue
-            r = own.loc[ind]
-            cells.append(de(r["value"], decimals_for(ctx.unit(ind))) + (" *" if r["suppressed"] else "")
-                         + f" ({int(r['year'])})")
-        cols[f"Zyklus {c}"] = cells
-    view = pd.DataFrame({"Kennzahl (Einheit)": [f"{ctx.name(i)} ({ctx.unit(i)})" for i in ctx.params.indicators],
-                         **cols})
-    return md_table(view, numeric=set(cols), caption="Werte des Ortsteils in jedem Zyklus (in Klammern das Jahr "
-                                                     "der Daten, das der Zyklus verwendet)")
+    """Each cycle's key figures for every Ortsteil, read with that cycle's own reference year."""
+    return report.cycle_figures(ctx, cycles, "ortsteil", sorted(ctx.areas["ot_code"]))
 
 
 def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history: pd.DataFrame, group: set,
@@ -350,7 +317,7 @@ def page(ctx: Context, pre: Prepared, code: str, facilities: Facilities, history
         f"[CSV für Excel](daten/{code}-excel.csv). Je Kennzahl alle Ortsteile als JSON: "
         + " · ".join(f"[{i}](daten/{i}.json)" for i in sorted(pre.comparison["indicator"].unique())) + ".", "",
         f"## Kennzahlen im Zyklus {c}", "", table, "", *[n + "\n" for n in notes],
-        "## Kennzahlen in allen Zyklen", "", cycles_table(ctx, cycles or {}, code), "",
+        "## Kennzahlen in allen Zyklen", "", report.cycles_table(ctx, cycles or {}, code, "ortsteil", "des Ortsteils"), "",
         "## Lage", "",
         svg.area_map(ctx.geojson, titles, highlight=code, label=f"Lage von {name} in Leipzig", max_width=420), "",
         f"*{md(name)} (rot) unter den 63 Leipziger Ortsteilen; der Name jedes Ortsteils erscheint beim Zeigen oder "

@@ -146,7 +146,8 @@ def write_cycle_outputs(project: Project, p: CycleParams, inputs: dict, params_f
         # where the bytes came from and when: the provenance page is generated from the manifest alone
         "fetched": read_manifest(project.raw),
         # when each notebook ran (timestamps live here, never in the notebooks)
-        "notebooks": dict(sorted({**old.get("notebooks", {}), **(runs or {})}.items())),
+        "notebooks": dict(sorted((k, v) for k, v in {**old.get("notebooks", {}), **(runs or {})}.items()
+                                 if (cdir / k).is_file())),
     }
     write_notebook_archive(cdir, p.cycle)
     pdf_name = f"bericht-{p.cycle}.pdf"
@@ -170,18 +171,26 @@ def generated_pages(project: Project, p: CycleParams, cdir: Path, manifest: dict
                                               sources.credit_line(project.sources_file))}
 
 
-def _title(nb_path: Path) -> str:
-    import nbformat  # 1 s to import (jsonschema's format checkers): only when a page is written
+def profile_links(project: Project, p: CycleParams) -> list[str]:
+    """The Stadtbezirk and Planungsraum profiles: one page per area across all cycles, standing with the newest
+    cycle (an older cycle links there). Listed from the areas and the newest cycle's parameters, not from files,
+    so that every cycle's index names the same pages whichever cycle was staged first."""
+    from evalkit.cycles.params import newest_profiles
+    from evalkit.fileio import read_table
 
-    nb = nbformat.read(nb_path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "raw":
-            for line in cell.source.splitlines():
-                if line.startswith("title:"):
-                    import yaml
-
-                    return str(yaml.safe_load(line.split(":", 1)[1]))
-    return nb_path.stem
+    latest, levels = newest_profiles(project.params)
+    where = "profile" if p.cycle == latest else f"../{latest}/profile"
+    areas = read_table(project.areas_file)
+    lines = []
+    for level in levels:
+        col, ncol = ("sbz_code", "stadtbezirk") if level == "stadtbezirk" else ("pr_code", "planungsraum")
+        label = {"stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum"}[level]
+        lines += ["", f"## {label}sprofile", ""]
+        lines += [f"- [{label} {md(name)}]({where}/{level}-{url_in_link(str(code))}.ipynb)" for code, name in
+                  areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False)]
+    if p.cycle != latest and lines:
+        lines[2:2] = [f"Die Profile zeigen alle Zyklen auf einer Seite und stehen beim neuesten Zyklus {latest}.", ""]
+    return lines
 
 
 def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
@@ -197,11 +206,7 @@ def cycle_index(project: Project, p: CycleParams, cdir: Path) -> str:
     for name, title in PAGE_TITLES.items():
         if (cdir / f"{name}.ipynb").is_file():
             lines.append(f"- [{title}]({name}.ipynb)")
-    for level, label in (("stadtbezirk", "Stadtbezirksprofile"), ("planungsraum", "Planungsraumprofile")):
-        nbs = sorted((cdir / "profile").glob(f"{level}-*.ipynb"))
-        if nbs:
-            lines += ["", f"## {label}", ""]
-            lines += [f"- [{_title(nb).rsplit(' – ', 1)[0]}](profile/{nb.name})" for nb in nbs]
+    lines += profile_links(project, p)
     lines += ["", "## Bericht für den Jugendhilfeausschuss", "",
               f"- [Bericht {p.cycle} als PDF](bericht-{p.cycle}.pdf) (Zusammenfassung, Kennzahlen, Schwerpunkträume, "
               "Entwicklung, Maßnahmen, Datenqualität, Quellen, Provenienz)",

@@ -7,7 +7,7 @@ import pandas as pd
 
 from evalkit.acquire.areas import CITY_CODE
 from evalkit.cycles.context import Context
-from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, rounded_change
+from evalkit.publish.fmt import ZEICHEN, de, de_by_unit, decimals_for, md, md_table, rounded_change, url_in_link
 
 # the cycle's pages in reading order (the cycle index lists them, each page links its neighbours)
 PAGE_TITLES = {"uebersicht": "Überblick", "ortsteile": "Ortsteile und Karten", "datenqualitaet": "Datenqualität",
@@ -132,6 +132,58 @@ def profile_ortsteile(ctx: Context, level: str, code: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def cycles_so_far(ctx: Context) -> list[int]:
+    """The cycles of params/ up to this one: what a page across cycles shows."""
+    from evalkit.cycles.params import cycle_files
+
+    return sorted(c for c in cycle_files(ctx.project.params) if c <= ctx.params.cycle)
+
+
+def ortsteil_links(ctx: Context, areas: pd.DataFrame, up: str) -> list[str]:
+    """Each Ortsteil's name (escaped), linked to its page where the pages stand: with the newest cycle, in the
+    folder `ortsteil/` beside `up` (a page of an older cycle, or one run by hand, names them without a link)."""
+    if ctx.params.cycle != ctx.latest_cycle:
+        return [md(n) for n in areas["ortsteil"]]
+    return [f"[{md(n)}]({up}/ortsteil/{url_in_link(str(c))}.qmd)" for c, n in zip(areas["ot_code"], areas["ortsteil"])]
+
+
+def cycle_figures(ctx: Context, cycles: list[int], level: str, codes: list[str]) -> dict[int, pd.DataFrame]:
+    """Each cycle's key figures for the areas (cycle → rows indicator, area_code, year, value, suppressed), read
+    with that cycle's own parameters and reference year: the columns of "Kennzahlen in allen Zyklen"."""
+    from evalkit.cycles.context import load_context
+
+    out = {}
+    for c in cycles:
+        cctx = ctx if c == ctx.params.cycle else load_context(ctx.project.root, c, ctx.output_dir)
+        rows = [key_figures(cctx, level, code).assign(area_code=code)[["indicator", "area_code", "year", "value",
+                                                                        "suppressed"]] for code in codes]
+        out[c] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return out
+
+
+def cycles_table(ctx: Context, cycles: dict[int, pd.DataFrame], code: str, level: str, whose: str) -> str:
+    """One row per indicator of the newest cycle (at the area's level), one column per cycle, newest first: the
+    value in that cycle's year."""
+    if not cycles:
+        return ""
+    indicators = [i for i in ctx.params.indicators if level in ctx.catalogue.get(i).levels]
+    cols = {}
+    for c, t in sorted(cycles.items(), reverse=True):
+        own = t[t["area_code"] == code].set_index("indicator")
+        cells = []
+        for ind in indicators:
+            if ind not in own.index or pd.isna(own.loc[ind, "value"]):
+                cells.append("–")
+                continue
+            r = own.loc[ind]
+            cells.append(de(r["value"], decimals_for(ctx.unit(ind))) + (" *" if r["suppressed"] else "")
+                         + f" ({int(r['year'])})")
+        cols[f"Zyklus {c}"] = cells
+    view = pd.DataFrame({"Kennzahl (Einheit)": [f"{ctx.name(i)} ({ctx.unit(i)})" for i in indicators], **cols})
+    return md_table(view, numeric=set(cols), caption=f"Werte {whose} in jedem Zyklus (in Klammern das Jahr der "
+                                                     "Daten, das der Zyklus verwendet)")
+
+
 def coverage(ctx: Context) -> pd.DataFrame:
     """Ortsteile with data per indicator and year (the data-quality page)."""
     t = ctx.indicators
@@ -185,7 +237,7 @@ def nav(ctx: Context, page: str) -> str:
     """Where the reader is: back to the cycle, and on to the previous and next page of the cycle (profiles: back
     to the cycle and to all Ortsteile)."""
     c = ctx.params.cycle
-    if page not in PAGE_TITLES:  # a Stadtbezirk or Planungsraum profile, one folder down
+    if page not in PAGE_TITLES:  # a Stadtbezirk or Planungsraum profile (across cycles, with the newest), one down
         return (f"[Zyklus {c}](../index.qmd) › Profile · [Alle Ortsteile](../ortsteilprofile.ipynb) · "
                 "[Übersicht](../uebersicht.ipynb)")
     order = list(PAGE_TITLES)
