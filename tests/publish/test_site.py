@@ -190,6 +190,9 @@ def test_markdown_table_is_escaped_aligned_and_captioned():
     assert lines[2] == "| A\\|B | 1.234,5 |"
     assert lines[3] == "| &lt;b&gt;C&lt;/b&gt; \\*x\\* | – |"
     assert lines[-1] == ": Werte 2024"
+    # a line break inside a cell would end the row; a no-break space (a ratio "3,6 → 3,2") is kept
+    two = md_table(pd.DataFrame({"x": ["zwei\nZeilen\u2028hier", "3,6\u00a0→\u00a03,2"]})).splitlines()
+    assert two[2] == "| zwei Zeilen hier |" and two[3] == "| 3,6\u00a0→\u00a03,2 |" and len(two) == 4
     html = render(text, {})
     assert html.count("<table") == 1 and html.count("<tr") == 3 and "<caption>Werte 2024</caption>" in html
     assert "<b>" not in html and "<em>" not in html and "A|B" in html and "*x*" in html

@@ -116,10 +116,13 @@ def cycle_files(params_dir: Path) -> dict[int, Path]:
     return out
 
 
-def newest_profiles(params_dir: Path) -> tuple[int, list[str]]:
+def newest_profiles(params_dir: Path) -> tuple[int | None, list[str]]:
     """The newest cycle and the profile levels its file asks for: the Stadtbezirk and Planungsraum profiles span
-    every cycle and stand with the newest (the run has validated the file in full before pages are written)."""
+    every cycle and stand with the newest (the run has validated the file in full before pages are written).
+    No cycle file: no profiles."""
     files = cycle_files(params_dir)
+    if not files:
+        return None, []
     latest = max(files)
     raw = load_yaml(files[latest].read_text(encoding="utf-8"), files[latest], ParamsError)
     p = validate_model(CycleParams, raw, files[latest], "the keys of evalkit.cycles.params.CycleParams",

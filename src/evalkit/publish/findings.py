@@ -96,7 +96,8 @@ def befund_markdown(df: pd.DataFrame, heading: str = "##") -> str:
             "Abstand vor dem Start": [f"{de(a)} ({y})" for a, y in zip(part["gap_start"], part["year_start"])],
             "Abstand zuletzt": [f"{de(a)} ({y})" for a, y in zip(part["gap_last"], part["year_last"])],
             "Veränderung (Pp.)": [de(v, 1, True) for v in part["change"]],
-            "Verhältnis": [f"{de(a)} → {de(b)}" for a, b in zip(part["ratio_start"], part["ratio_last"])],
+            # no-break spaces: "3,6 → 3,2" is one reading, never "3,6 →" above "3,2" in a narrow column
+            "Verhältnis": [f"{de(a)}\u00a0→\u00a0{de(b)}" for a, b in zip(part["ratio_start"], part["ratio_last"])],
             "Gegenüber gleich ausgewählten Gruppen ohne Plan": part["benchmark"],
         })
         out += [f"{heading}# {md(goal)}", "",

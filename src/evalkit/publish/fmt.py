@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import pandas as pd
 
@@ -70,6 +71,12 @@ def year_label(y) -> int | str:
     return "–" if pd.isna(y) else int(y)
 
 
+def _one_line(text) -> str:
+    """A table cell on one line: runs of any other whitespace (line breaks too) become one space; no-break spaces
+    (U+00A0, U+202F) stay, so that a caller can keep "3,6 → 3,2" together (`str.split()` would break them)."""
+    return re.sub(r"[^\S\u00a0\u202f]+", " ", str(text)).strip(" ")
+
+
 def md_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None = None,
              numeric: set | None = None, markdown: set | None = None) -> str:
     """A Markdown pipe table with German-formatted numbers, right-aligned: one source that Quarto (and smalldocs)
@@ -84,7 +91,7 @@ def md_table(df: pd.DataFrame, formats: dict | None = None, caption: str | None 
     def cell(c, v) -> str:
         text = formats[c](v) if c in formats else ("–" if v is None or (not isinstance(v, str) and pd.isna(v))
                                                    else str(v))
-        return " ".join(str(text).split())
+        return _one_line(text)
 
     heads = [str(c) for c in df.columns]
     body = [[cell(c, v) for c, v in zip(df.columns, row)] for row in df.itertuples(index=False, name=None)]

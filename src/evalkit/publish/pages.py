@@ -179,6 +179,8 @@ def profile_links(project: Project, p: CycleParams) -> list[str]:
     from evalkit.fileio import read_table
 
     latest, levels = newest_profiles(project.params)
+    if not levels:
+        return []
     where = "profile" if p.cycle == latest else f"../{latest}/profile"
     areas = read_table(project.areas_file)
     lines = []
