@@ -450,3 +450,24 @@ def test_a_forced_rerun_with_identical_results_changes_no_byte(built_copy):
     after = {f.relative_to(cdir): f.read_bytes() for f in sorted(cdir.rglob("*")) if f.is_file()}
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert changed == [], changed
+
+
+def test_the_profiles_are_planned_with_the_newest_cycle_and_name_every_cycle():
+    """The plan from the repository's own params: profiles only with the newest cycle, whose title names all
+    cycles, also when that cycle is planned alone (as `evalkit verify --cycle 2024` re-runs it)."""
+    from pathlib import Path
+
+    from evalkit.cycles.params import load_cycles
+    from evalkit.execution.runner import plan
+    from evalkit.indicators.catalogue import load_catalogue
+
+    project = Project(Path(__file__).resolve().parents[2])
+    cycles = load_cycles(project.params, load_catalogue(project.catalogue_file), (2000, 2030))
+    every = plan(project, cycles)
+    profiles = [t for t in every if t.output.startswith("profile/")]
+    assert len(profiles) == 17 and {t.cycle for t in profiles} == {2024}
+    assert {t.cycle for t in every} == {2018, 2020, 2022, 2024} and len(every) == 4 * 8 + 17
+    alone = [t for t in plan(project, {2024: cycles[2024]}) if t.output.startswith("profile/")]
+    assert [t.title_vars for t in alone] == [t.title_vars for t in profiles]
+    assert {t.title_vars["cycles"] for t in alone} == {"2018, 2020, 2022, 2024"}
+    assert not any(t.output.startswith("profile/") for t in plan(project, {2022: cycles[2022]}))
