@@ -87,6 +87,13 @@ def load_areas(path: Path) -> pd.DataFrame:
     return df
 
 
+def profile_areas(areas: pd.DataFrame, level: str) -> list[tuple[str, str]]:
+    """The Stadtbezirke or Planungsräume as (code, name), sorted by code: one profile each, in one order for the
+    run's plan and every cycle's index."""
+    col, ncol = {"stadtbezirk": ("sbz_code", "stadtbezirk"), "planungsraum": ("pr_code", "planungsraum")}[level]
+    return list(areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False, name=None))
+
+
 def area_names(areas: pd.DataFrame) -> pd.DataFrame:
     """Every area of every level with its code and name: the frame the indicator table joins names from."""
     frames = [

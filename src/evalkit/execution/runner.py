@@ -23,6 +23,7 @@ from pathlib import Path
 
 from evalkit import reads
 from evalkit.acquire import sources
+from evalkit.acquire.areas import profile_areas
 from evalkit.settings import settings
 from evalkit.cycles.params import CycleParams, cycle_files, load_cycles
 from evalkit.cycles.provenance import code_hash, environment, input_hashes
@@ -106,8 +107,7 @@ def plan(project: Project, cycles: dict[int, CycleParams]) -> list[Task]:
         if REPORT_NOTEBOOK in tpl:
             tasks.append(Task(c, REPORT_NOTEBOOK, f"{REPORT_NOTEBOOK}.ipynb", dict(base), tv))
         for level in (p.profiles if c == latest else []):
-            col, ncol = ("sbz_code", "stadtbezirk") if level == "stadtbezirk" else ("pr_code", "planungsraum")
-            for code, name in areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False):
+            for code, name in profile_areas(areas, level):
                 params = dict(base, level=level, area_code=str(code))
                 tasks.append(Task(c, PROFILE_NOTEBOOK, f"profile/{level}-{code}.ipynb", params,
                                   dict(tv, area_name=name, area_label=AREA_LABEL[level],

@@ -175,6 +175,7 @@ def profile_links(project: Project, p: CycleParams) -> list[str]:
     """The Stadtbezirk and Planungsraum profiles: one page per area across all cycles, standing with the newest
     cycle (an older cycle links there). Listed from the areas and the newest cycle's parameters, not from files,
     so that every cycle's index names the same pages whichever cycle was staged first."""
+    from evalkit.acquire.areas import profile_areas
     from evalkit.cycles.params import newest_profiles
     from evalkit.fileio import read_table
 
@@ -185,11 +186,10 @@ def profile_links(project: Project, p: CycleParams) -> list[str]:
     areas = read_table(project.areas_file)
     lines = []
     for level in levels:
-        col, ncol = ("sbz_code", "stadtbezirk") if level == "stadtbezirk" else ("pr_code", "planungsraum")
-        label = {"stadtbezirk": "Stadtbezirk", "planungsraum": "Planungsraum"}[level]
+        label = LEVEL_DE[level]
         lines += ["", f"## {label}sprofile", ""]
-        lines += [f"- [{label} {md(name)}]({where}/{level}-{url_in_link(str(code))}.ipynb)" for code, name in
-                  areas[[col, ncol]].drop_duplicates().sort_values(col).itertuples(index=False)]
+        lines += [f"- [{label} {md(name)}]({where}/{level}-{url_in_link(str(code))}.ipynb)"
+                  for code, name in profile_areas(areas, level)]
     if p.cycle != latest and lines:
         lines[2:2] = [f"Die Profile zeigen alle Zyklen auf einer Seite und stehen beim neuesten Zyklus {latest}.", ""]
     return lines
